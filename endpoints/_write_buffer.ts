@@ -1,0 +1,187 @@
+// The write side of a transport: a queue of chunks flushed by one writer,
+// water marks, and the registered producer. Kept apart from the socket so
+// that the rules of backpressure live in one place.
+
+import type { Producer } from "../protocols/transport.ts";
+
+// Small chunks queued together are copied into one write up to this size; a
+// larger chunk is written as it is.
+const MAX_BATCH = 64 * 1024;
+
+export interface WriteBufferOptions {
+  /** Hands bytes to the operating system; resolves with how many it took. */
+  write(chunk: Uint8Array): Promise<number>;
+  highWaterMark?: number;
+  lowWaterMark?: number;
+  onSent?(n: number): void;
+  /** The buffer rose above the high-water mark. */
+  onFull?(): void;
+  /** The buffer fell to the low-water mark after being full. */
+  onDrained?(): void;
+  /** Everything queued has been written. */
+  onEmpty(): void;
+  /** Writing failed (the peer is gone). */
+  onError(error: unknown): void;
+  /** A producer's method threw. */
+  onProducerError(error: unknown): void;
+}
+
+export class WriteBuffer {
+  highWaterMark: number;
+  lowWaterMark: number;
+  #options: WriteBufferOptions;
+  #queue: Uint8Array[] = [];
+  #buffered = 0;
+  #flushing = false;
+  #scheduled = false;
+  #full = false;
+  #dead = false;
+  #producer: Producer | null = null;
+  #streaming = false;
+  #producerPaused = false;
+
+  constructor(options: WriteBufferOptions) {
+    this.#options = options;
+    this.highWaterMark = options.highWaterMark ?? 64 * 1024;
+    this.lowWaterMark = options.lowWaterMark ?? 16 * 1024;
+  }
+
+  get bufferedAmount(): number {
+    return this.#buffered;
+  }
+
+  get hasProducer(): boolean {
+    return this.#producer !== null;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#dead || bytes.length === 0) return;
+    this.#queue.push(bytes);
+    this.#buffered += bytes.length;
+    if (!this.#full && this.#buffered > this.highWaterMark) {
+      this.#full = true;
+      if (this.#producer !== null && this.#streaming && !this.#producerPaused) {
+        this.#producerPaused = true;
+        this.callProducer(() => this.#producer?.pauseProducing?.());
+      }
+      this.#options.onFull?.();
+    }
+    this.flushSoon();
+  }
+
+  /** Flush from a microtask, so that writes of this tick leave together. */
+  flushSoon(): void {
+    if (this.#flushing || this.#scheduled || this.#dead) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  /** Drop everything queued; no more writes are taken. */
+  clear(): void {
+    this.#dead = true;
+    this.#queue = [];
+    this.#buffered = 0;
+  }
+
+  registerProducer(producer: Producer, streaming: boolean): void {
+    if (this.#producer !== null) {
+      throw new Error("A producer is already registered");
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (streaming) {
+      if (this.#full) {
+        this.#producerPaused = true;
+        this.callProducer(() => producer.pauseProducing?.());
+      }
+    } else {
+      this.callProducer(() => producer.resumeProducing());
+    }
+  }
+
+  unregisterProducer(): void {
+    this.#producer = null;
+    this.#producerPaused = false;
+  }
+
+  /** The consumer is gone: tell the producer to stop, and forget it. */
+  stopProducer(): void {
+    const producer = this.#producer;
+    if (producer === null) return;
+    this.#producer = null;
+    this.callProducer(() => producer.stopProducing());
+  }
+
+  callProducer(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#options.onProducerError(error);
+    }
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    if (this.#dead) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#takeBatch();
+        let offset = 0;
+        while (offset < batch.length) {
+          const n = await this.#options.write(
+            offset === 0 ? batch : batch.subarray(offset),
+          );
+          if (this.#dead) return;
+          offset += n;
+          this.#buffered -= n;
+          this.#options.onSent?.(n);
+          this.#checkLowWater();
+        }
+      }
+    } catch (error) {
+      if (!this.#dead) this.#options.onError(error);
+      return;
+    } finally {
+      this.#flushing = false;
+    }
+    if (this.#producer !== null && !this.#streaming) {
+      const producer = this.#producer;
+      this.callProducer(() => producer.resumeProducing());
+      if (this.#queue.length > 0) return this.flushSoon();
+    }
+    this.#options.onEmpty();
+  }
+
+  #checkLowWater(): void {
+    if (!this.#full || this.#buffered > this.lowWaterMark) return;
+    this.#full = false;
+    if (this.#producer !== null && this.#streaming && this.#producerPaused) {
+      this.#producerPaused = false;
+      const producer = this.#producer;
+      this.callProducer(() => producer.resumeProducing());
+    }
+    this.#options.onDrained?.();
+  }
+
+  // Take the next write: queued small chunks copied into one buffer (one
+  // syscall for everything written this tick), a large chunk as it is.
+  #takeBatch(): Uint8Array {
+    const queue = this.#queue;
+    let count = 1;
+    let total = queue[0].length;
+    while (count < queue.length && total + queue[count].length <= MAX_BATCH) {
+      total += queue[count++].length;
+    }
+    if (count === 1) return queue.shift()!;
+    const batch = new Uint8Array(total);
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      batch.set(queue[i], offset);
+      offset += queue[i].length;
+    }
+    queue.splice(0, count);
+    return batch;
+  }
+}

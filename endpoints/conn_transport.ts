@@ -1,0 +1,508 @@
+/**
+ * `ConnTransport`: the `Transport` over a `Deno.Conn` (TCP, TLS, Unix).
+ *
+ * Reading: one `conn.read()` at a time into a fresh buffer sized to what
+ * arrives (small for an idle connection, doubled while reads fill it), so a
+ * chunk handed to `dataReceived` is never written into again.
+ *
+ * Writing: writes are queued and flushed from a microtask, so everything
+ * written in one tick leaves as one `conn.write()`.
+ *
+ * Closing: `loseConnection` flushes, sends end-of-stream, reports
+ * `ConnectionDone`, then keeps draining what the peer still sends for a short
+ * linger before closing the socket: closing with unread input makes the
+ * kernel send a reset, which can destroy the reply in flight to the peer.
+ *
+ * @module
+ */
+
+import { toBytes } from "../protocols/_encode.ts";
+import {
+  ConnectionAborted,
+  type ConnectionClosed,
+  ConnectionDone,
+  ConnectionLost,
+} from "../protocols/errors.ts";
+import type { Protocol } from "../protocols/protocol.ts";
+import {
+  type DelayedCall,
+  type ReactorTime,
+  realClock,
+} from "../protocols/reactor_time.ts";
+import type {
+  LoseConnectionOptions,
+  Producer,
+  Transport,
+} from "../protocols/transport.ts";
+import { WriteBuffer } from "./_write_buffer.ts";
+
+/** Counters a transport adds to; `ListeningPort.metrics` is one. */
+export interface TransportMetrics {
+  /** Bytes read from peers. */
+  bytesReceived: number;
+  /** Bytes handed to the operating system for peers. */
+  bytesSent: number;
+  /** Exceptions thrown by protocol hooks. */
+  errors: number;
+}
+
+/** Options of `ConnTransport`. */
+export interface ConnTransportOptions {
+  /** Reports an exception thrown by a protocol hook. Default: `console.error`. */
+  onError?: (error: unknown, protocol: Protocol) => void;
+  /** Called once the socket is closed. */
+  onClose?: () => void;
+  /** The clock for `loseConnection({ timeout })` and the closing linger. */
+  clock?: ReactorTime;
+  /** Initial high-water mark in bytes. Default 64 KiB. */
+  highWaterMark?: number;
+  /** Initial low-water mark in bytes. Default 16 KiB. */
+  lowWaterMark?: number;
+  /** The ALPN protocol negotiated, for TLS connections. */
+  alpnProtocol?: string | null;
+  /** The peer address to report instead of the socket's (PROXY protocol). */
+  peer?: Deno.Addr;
+  /** Counters to add to. */
+  metrics?: TransportMetrics;
+  /** How long (ms) to drain the peer's input after a clean close. Default 2000. */
+  lingerTimeout?: number;
+}
+
+const MIN_READ = 256;
+const INITIAL_READ = 1024;
+const MAX_READ = 64 * 1024;
+
+type State = "open" | "closing" | "closed";
+
+/**
+ * The `Transport` of a `Deno.Conn`. Endpoints make these; use one directly to
+ * run a protocol over a connection you opened yourself.
+ *
+ * @example Running a protocol over a connection of your own
+ * ```ts ignore
+ * import { ConnTransport, Protocol } from "@torsion/protocols";
+ *
+ * const conn = await Deno.connect({ port: 8007 });
+ * const transport = new ConnTransport(conn, new Protocol());
+ * transport.start();
+ * await transport.closed;
+ * ```
+ */
+export class ConnTransport implements Transport {
+  #conn: Deno.Conn;
+  #protocol: Protocol;
+  #options: ConnTransportOptions;
+  #clock: ReactorTime;
+  #buffer: WriteBuffer;
+  #state: State = "open";
+  #disconnecting = false;
+  #writeShut = false;
+  #shutWhenFlushed = false;
+  #readEof = false;
+  #readPaused = false;
+  #readStopped = false;
+  #resumeRead: (() => void) | null = null;
+  #closeTimer: DelayedCall | null = null;
+  #lingerTimer: DelayedCall | null = null;
+  #lostReported = false;
+  #closed: Promise<void>;
+  #resolveClosed!: () => void;
+
+  /** The ALPN protocol negotiated on a TLS connection, else null. */
+  readonly alpnProtocol: string | null;
+
+  /**
+   * Wrap a connection. Nothing happens until `start()`.
+   *
+   * @param conn The connection.
+   * @param protocol The protocol to drive.
+   * @param options Error reporting, clock, water marks, metrics.
+   */
+  constructor(
+    conn: Deno.Conn,
+    protocol: Protocol,
+    options: ConnTransportOptions = {},
+  ) {
+    this.#conn = conn;
+    this.#protocol = protocol;
+    this.#options = options;
+    this.#clock = options.clock ?? realClock;
+    this.alpnProtocol = options.alpnProtocol ?? null;
+    this.#buffer = new WriteBuffer({
+      write: (chunk) => this.#conn.write(chunk),
+      highWaterMark: options.highWaterMark,
+      lowWaterMark: options.lowWaterMark,
+      onSent: (n) => {
+        if (options.metrics) options.metrics.bytesSent += n;
+      },
+      onFull: () => this.#call(() => this.#protocol.bufferFull?.()),
+      onDrained: () => this.#call(() => this.#protocol.bufferDrained?.()),
+      onEmpty: () => this.#flushed(),
+      onError: (error) => this.#lose(error),
+      onProducerError: (error) => this.#hookFailed(error),
+    });
+    this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    try {
+      (conn as Deno.TcpConn).setNoDelay?.(true);
+    } catch {
+      // Not a TCP socket, or already gone: nothing to tune.
+    }
+  }
+
+  /** The protocol this transport drives. */
+  get protocol(): Protocol {
+    return this.#protocol;
+  }
+
+  /** Resolves once the socket is closed and `connectionLost` was delivered. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** True once `loseConnection` or `abortConnection` was called. */
+  get disconnecting(): boolean {
+    return this.#disconnecting;
+  }
+
+  /** Bytes written and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return this.#buffer.bufferedAmount;
+  }
+
+  /** Buffer size (bytes) above which producers pause and `bufferFull()` runs. */
+  get highWaterMark(): number {
+    return this.#buffer.highWaterMark;
+  }
+  set highWaterMark(value: number) {
+    this.#buffer.highWaterMark = value;
+  }
+
+  /** Buffer size (bytes) at which producers resume and `bufferDrained()` runs. */
+  get lowWaterMark(): number {
+    return this.#buffer.lowWaterMark;
+  }
+  set lowWaterMark(value: number) {
+    this.#buffer.lowWaterMark = value;
+  }
+
+  /** Attach the protocol (`makeConnection`, so `connectionMade`) and start reading. */
+  start(): void {
+    if (!this.#call(() => this.#protocol.makeConnection(this))) return;
+    if (this.#state === "closed") return;
+    this.#readLoop();
+  }
+
+  /**
+   * Queue bytes for the peer; ignored once the write side is shut or closed.
+   *
+   * @param data Bytes, or a string sent as UTF-8.
+   */
+  write(data: Uint8Array | string): void {
+    if (this.#state === "closed" || this.#writeShut) return;
+    this.#buffer.write(toBytes(data));
+  }
+
+  /**
+   * Queue several chunks, in order.
+   *
+   * @param chunks Bytes or strings.
+   */
+  writeSequence(chunks: Iterable<Uint8Array | string>): void {
+    for (const chunk of chunks) this.write(chunk);
+  }
+
+  /**
+   * Flush, then close; `connectionLost(ConnectionDone)` follows. Waits for a
+   * registered producer to unregister.
+   *
+   * @param options `timeout` (ms): abort if the peer has not taken everything by then.
+   */
+  loseConnection(options: LoseConnectionOptions = {}): void {
+    if (this.#state === "closed") return;
+    if (options.timeout !== undefined && this.#closeTimer === null) {
+      const ms = options.timeout;
+      this.#closeTimer = this.#clock.callLater(ms, () => {
+        this.#closeTimer = null;
+        this.#abort(
+          new ConnectionAborted(
+            `Peer did not take the buffered data within ${ms} ms`,
+          ),
+        );
+      });
+    }
+    if (this.#disconnecting) return;
+    this.#disconnecting = true;
+    this.#state = "closing";
+    this.#shutWhenFlushed = true;
+    this.#buffer.flushSoon();
+  }
+
+  /** Close now, dropping buffered bytes; `connectionLost(ConnectionAborted)` follows. */
+  abortConnection(): void {
+    this.#abort(new ConnectionAborted());
+  }
+
+  /** Send end-of-stream once flushed, and keep reading. */
+  loseWriteConnection(): void {
+    if (this.#state === "closed" || this.#shutWhenFlushed) return;
+    this.#shutWhenFlushed = true;
+    this.#buffer.flushSoon();
+  }
+
+  /**
+   * The peer's address (the PROXY protocol's client address when there was one).
+   *
+   * @returns The address.
+   */
+  getPeer(): Deno.Addr {
+    return this.#options.peer ?? this.#conn.remoteAddr;
+  }
+
+  /**
+   * This side's address.
+   *
+   * @returns The address.
+   */
+  getHost(): Deno.Addr {
+    return this.#conn.localAddr;
+  }
+
+  /** Stop reading until `resumeProducing()`: the peer is held back by TCP. */
+  pauseProducing(): void {
+    this.#readPaused = true;
+  }
+
+  /** Read again after `pauseProducing()`. */
+  resumeProducing(): void {
+    if (this.#readStopped) return;
+    this.#readPaused = false;
+    this.#resumeRead?.();
+  }
+
+  /** Stop reading for good and close as `loseConnection()` does. */
+  stopProducing(): void {
+    this.#readStopped = true;
+    this.#readPaused = true;
+    this.loseConnection();
+  }
+
+  /**
+   * Register a producer of what this transport sends.
+   *
+   * @param producer The producer.
+   * @param streaming True for push, false for pull.
+   * @throws {Error} When a producer is already registered.
+   */
+  registerProducer(producer: Producer, streaming: boolean): void {
+    if (this.#state === "closed") {
+      this.#buffer.callProducer(() => producer.stopProducing());
+      return;
+    }
+    this.#buffer.registerProducer(producer, streaming);
+  }
+
+  /** Forget the producer; a pending `loseConnection` proceeds. */
+  unregisterProducer(): void {
+    this.#buffer.unregisterProducer();
+    if (this.#shutWhenFlushed) this.#buffer.flushSoon();
+  }
+
+  /**
+   * Disable (true) or enable (false) Nagle's algorithm; no-op off TCP.
+   *
+   * @param on Send small segments at once.
+   */
+  setTcpNoDelay(on: boolean): void {
+    try {
+      (this.#conn as Deno.TcpConn).setNoDelay?.(on);
+    } catch {
+      // The socket is gone; nothing to set.
+    }
+  }
+
+  /**
+   * Enable or disable TCP keep-alive probes; no-op off TCP.
+   *
+   * @param on Send keep-alive probes.
+   */
+  setTcpKeepAlive(on: boolean): void {
+    try {
+      (this.#conn as Deno.TcpConn).setKeepAlive?.(on);
+    } catch {
+      // The socket is gone; nothing to set.
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    let size = INITIAL_READ;
+    let smallReads = 0;
+    while (!this.#isClosed()) {
+      while (this.#readPaused && this.#isOpen()) {
+        await new Promise<void>((resolve) => this.#resumeRead = resolve);
+        this.#resumeRead = null;
+      }
+      if (this.#isClosed()) return;
+      const buffer = new Uint8Array(size);
+      let n: number | null;
+      try {
+        n = await this.#conn.read(buffer);
+      } catch (error) {
+        if (!this.#isClosed()) this.#lose(error);
+        return;
+      }
+      if (n === null) return this.#endOfInput();
+      if (!this.#isOpen()) continue; // closing: drain and drop
+      if (this.#options.metrics) this.#options.metrics.bytesReceived += n;
+      if (n === size) {
+        size = Math.min(size * 2, MAX_READ);
+        smallReads = 0;
+      } else if (n * 4 <= size && ++smallReads >= 2) {
+        size = Math.max(size / 2, MIN_READ);
+        smallReads = 0;
+      }
+      // A read finished while paused is held until resumed, in order.
+      while (this.#readPaused && this.#isOpen()) {
+        await new Promise<void>((resolve) => this.#resumeRead = resolve);
+        this.#resumeRead = null;
+      }
+      if (!this.#isOpen()) continue;
+      const data = buffer.subarray(0, n);
+      this.#call(() => this.#protocol.dataReceived(data));
+    }
+  }
+
+  // Methods, not field reads: the state changes across awaits.
+  #isOpen(): boolean {
+    return this.#state === "open";
+  }
+
+  #isClosed(): boolean {
+    return this.#state === "closed";
+  }
+
+  #endOfInput(): void {
+    this.#readEof = true;
+    if (this.#state === "closed") return;
+    const protocol = this.#protocol;
+    const halfCloseable = typeof protocol.readConnectionLost === "function";
+    if (this.#state === "open" && halfCloseable) {
+      this.#call(() => protocol.readConnectionLost!());
+    }
+    if (this.#writeShut) {
+      // Both directions are done (or we were lingering after a clean close).
+      this.#finish(new ConnectionDone());
+      return this.#closeSocket();
+    }
+    if (this.#state !== "open" || halfCloseable) return; // #flushed closes
+    // Not half-closeable: the connection is over for the protocol, as in
+    // Twisted, but what it already wrote is still delivered.
+    this.#buffer.stopProducer();
+    this.loseConnection();
+  }
+
+  // The buffer ran empty: a pending half-close or close can go ahead.
+  #flushed(): void {
+    if (!this.#shutWhenFlushed || this.#writeShut || this.#state === "closed") {
+      return;
+    }
+    if (this.#buffer.hasProducer) return;
+    this.#writeShut = true;
+    if (this.#disconnecting || this.#readEof) {
+      this.#finish(new ConnectionDone());
+      if (this.#readEof) return this.#closeSocket();
+      this.#state = "closing";
+      this.#shutWrite();
+      const linger = this.#options.lingerTimeout ?? 2000;
+      this.#lingerTimer = this.#clock.callLater(
+        linger,
+        () => this.#closeSocket(),
+      );
+      return;
+    }
+    this.#shutWrite();
+  }
+
+  #shutWrite(): void {
+    this.#conn.closeWrite().catch(() => {
+      // The peer is gone already: the read side reports it.
+    });
+  }
+
+  #abort(reason: ConnectionClosed): void {
+    if (this.#state === "closed") return;
+    this.#disconnecting = true;
+    this.#buffer.clear();
+    this.#finish(reason);
+    this.#closeSocket();
+  }
+
+  #lose(error: unknown): void {
+    if (this.#state === "closed") return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.#abortWith(new ConnectionLost(message, { cause: error }));
+  }
+
+  #abortWith(reason: ConnectionClosed): void {
+    this.#buffer.clear();
+    this.#finish(reason);
+    this.#closeSocket();
+  }
+
+  // Deliver connectionLost exactly once; the socket may linger a little longer.
+  #finish(reason: ConnectionClosed): void {
+    if (this.#lostReported) return;
+    this.#lostReported = true;
+    this.#closeTimer?.cancel();
+    this.#closeTimer = null;
+    this.#buffer.stopProducer();
+    const protocol = this.#protocol;
+    protocol.connected = false;
+    this.#call(() => protocol.connectionLost(reason));
+  }
+
+  #closeSocket(): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#disconnecting = true;
+    this.#lingerTimer?.cancel();
+    this.#lingerTimer = null;
+    this.#closeTimer?.cancel();
+    this.#closeTimer = null;
+    this.#buffer.clear();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+    this.#resumeRead?.();
+    this.#options.onClose?.();
+    this.#resolveClosed();
+  }
+
+  // Run a protocol hook; an exception aborts this connection only.
+  #call(hook: () => void): boolean {
+    try {
+      hook();
+      return true;
+    } catch (error) {
+      this.#hookFailed(error);
+      return false;
+    }
+  }
+
+  #hookFailed(error: unknown): void {
+    if (this.#options.metrics) this.#options.metrics.errors++;
+    const onError = this.#options.onError ??
+      ((e: unknown) => console.error("torsion: protocol hook failed:", e));
+    try {
+      onError(error, this.#protocol);
+    } catch (reportError) {
+      console.error("torsion: onError failed:", reportError);
+    }
+    if (!this.#lostReported) {
+      this.#abort(
+        new ConnectionAborted("Protocol hook failed", { cause: error }),
+      );
+    } else this.#closeSocket();
+  }
+}

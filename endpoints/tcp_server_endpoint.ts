@@ -1,0 +1,92 @@
+/**
+ * `TCPServerEndpoint`: listening on TCP over IPv4 or IPv6.
+ *
+ * @module
+ */
+
+import type { Factory } from "../protocols/factory.ts";
+import { escapeValue, withPort } from "./_description.ts";
+import {
+  type ListeningPort,
+  type ListenOptions,
+  serveListener,
+} from "./listening_port.ts";
+import type { ServerEndpoint } from "./server_endpoint.ts";
+
+/** Options of `TCPServerEndpoint`. */
+export interface TCPServerEndpointOptions {
+  /** The port; 0 picks a free one. */
+  port: number;
+  /** The address to bind. Default `0.0.0.0` (`::` for IPv6). */
+  hostname?: string;
+  /** Bind IPv6 (`tcp6:`): the default address becomes `::`. */
+  ipv6?: boolean;
+  /**
+   * Pending-connection queue length. Accepted for compatibility with
+   * Twisted's descriptions; Deno does not expose it, so it is not applied.
+   */
+  backlog?: number;
+  /** The description this endpoint was parsed from, reported by its ports. */
+  description?: string;
+}
+
+/**
+ * Where to listen on TCP (Twisted's `TCP4ServerEndpoint`/`TCP6ServerEndpoint`).
+ * `serverFromString("tcp:8007")` makes one.
+ *
+ * @example
+ * ```ts
+ * import { Factory, Protocol, TCPServerEndpoint } from "@torsion/protocols";
+ *
+ * const endpoint = new TCPServerEndpoint({ port: 0, hostname: "127.0.0.1" });
+ * const port = await endpoint.listen(Factory.forProtocol(Protocol));
+ * await port.close();
+ * ```
+ */
+export class TCPServerEndpoint implements ServerEndpoint {
+  /** The options this endpoint binds with. */
+  readonly options: TCPServerEndpointOptions;
+
+  /**
+   * Describe where to listen.
+   *
+   * @param options Port, address, IPv6.
+   * @throws {RangeError} When the port is not in 0-65535.
+   */
+  constructor(options: TCPServerEndpointOptions) {
+    if (
+      !Number.isInteger(options.port) || options.port < 0 ||
+      options.port > 65535
+    ) {
+      throw new RangeError(`Port out of range: ${options.port}`);
+    }
+    this.options = options;
+  }
+
+  /**
+   * Bind and serve `factory`.
+   *
+   * @param factory Builds a protocol per connection.
+   * @param options Error reporting, cancellation.
+   * @returns The listening port, once bound; rejects with
+   *   `Deno.errors.AddrInUse` when the address is taken.
+   */
+  // deno-lint-ignore require-await
+  async listen(
+    factory: Factory,
+    options: ListenOptions = {},
+  ): Promise<ListeningPort> {
+    const { port, ipv6 = false } = this.options;
+    const hostname = this.options.hostname ?? (ipv6 ? "::" : "0.0.0.0");
+    const listener = Deno.listen({ port, hostname, transport: "tcp" });
+    const addr = listener.addr as Deno.NetAddr;
+    const kind = ipv6 ? "tcp6" : "tcp";
+    const text = this.options.description;
+    const description = text !== undefined
+      ? withPort(text, addr.port)
+      : this.options.hostname === undefined
+      ? `${kind}:${addr.port}`
+      : `${kind}:${addr.port}:interface=${escapeValue(hostname)}`;
+    return serveListener(listener, factory, { ...options, description });
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * torsion: Twisted's protocol layer for Deno.
+ *
+ * A `Protocol` handles the events of one connection; a `Factory` builds one
+ * per connection and holds what they share; `listen` serves a factory on an
+ * endpoint described by a string (`tcp:8007`).
+ *
+ * @example An echo server (RFC 862)
+ * ```ts
+ * import { Factory, listen, Protocol } from "@torsion/protocols";
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ *
+ * const port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Echo));
+ * console.log(`listening on ${port.description}`);
+ * await port.close();
+ * ```
+ *
+ * @module
+ */
+
+export * from "./protocols/errors.ts";
+export * from "./protocols/factory.ts";
+export * from "./protocols/protocol.ts";
+export * from "./protocols/reactor_time.ts";
+export * from "./protocols/transport.ts";
+export * from "./endpoints/conn_transport.ts";
+export * from "./endpoints/listen.ts";
+export * from "./endpoints/listening_port.ts";
+export * from "./endpoints/server_endpoint.ts";
+export * from "./endpoints/server_from_string.ts";
+export * from "./endpoints/tcp_server_endpoint.ts";

@@ -1,0 +1,244 @@
+/**
+ * `StringTransport`: an in-memory transport that records what is written.
+ *
+ * @module
+ */
+
+import { toBytes } from "../protocols/_encode.ts";
+import type {
+  LoseConnectionOptions,
+  Producer,
+  Transport,
+} from "../protocols/transport.ts";
+
+/** What a `StringTransport` was last told about reading. */
+export type ProducerState = "producing" | "paused" | "stopped";
+
+/** Options of `StringTransport`. */
+export interface StringTransportOptions {
+  /** The address `getPeer()` returns. Default: 127.0.0.1, port 54321. */
+  peer?: Deno.Addr;
+  /** The address `getHost()` returns. Default: 127.0.0.1, port 8007. */
+  host?: Deno.Addr;
+}
+
+/**
+ * A `Transport` that keeps everything written in memory, for unit tests of
+ * protocols (Twisted's `StringTransport`). Nothing is sent anywhere and
+ * nothing is delivered back: call the protocol's hooks yourself.
+ *
+ * @example Testing an echo protocol without a socket
+ * ```ts
+ * import { Protocol } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ * const transport = new StringTransport();
+ * const echo = new Echo();
+ * echo.makeConnection(transport);
+ * echo.dataReceived(new TextEncoder().encode("hi"));
+ * console.log(transport.valueText()); // "hi"
+ * ```
+ */
+export class StringTransport implements Transport {
+  /** True once `loseConnection` or `abortConnection` was called. */
+  disconnecting = false;
+  /** True once `abortConnection` was called. */
+  disconnected = false;
+  /** True once `loseWriteConnection` was called. */
+  writeConnectionLost = false;
+  /** Reading state, as set by `pauseProducing`/`resumeProducing`/`stopProducing`. */
+  producerState: ProducerState = "producing";
+  /** The registered producer, or null. */
+  producer: Producer | null = null;
+  /** Whether the registered producer is a push (streaming) producer. */
+  streaming: boolean | null = null;
+  /** The address `getPeer()` returns. */
+  peer: Deno.Addr;
+  /** The address `getHost()` returns. */
+  host: Deno.Addr;
+  /** The high-water mark (recorded only: nothing is buffered). */
+  highWaterMark = 64 * 1024;
+  /** The low-water mark (recorded only: nothing is buffered). */
+  lowWaterMark = 16 * 1024;
+  /** Always null: there is no TLS here. */
+  readonly alpnProtocol: string | null = null;
+  /** The last value given to `setTcpNoDelay`. */
+  tcpNoDelay = true;
+  /** The last value given to `setTcpKeepAlive`. */
+  tcpKeepAlive = false;
+  /** The options of the last `loseConnection` call. */
+  loseConnectionOptions: LoseConnectionOptions | undefined = undefined;
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  /**
+   * Make a transport with the given addresses.
+   *
+   * @param options `peer` and `host` addresses.
+   */
+  constructor(options: StringTransportOptions = {}) {
+    this.peer = options.peer ??
+      { transport: "tcp", hostname: "127.0.0.1", port: 54321 };
+    this.host = options.host ??
+      { transport: "tcp", hostname: "127.0.0.1", port: 8007 };
+  }
+
+  /**
+   * Everything written since the last `clear()`.
+   *
+   * @returns The bytes, as one array.
+   */
+  value(): Uint8Array {
+    if (this.#chunks.length !== 1) {
+      const all = new Uint8Array(this.#length);
+      let offset = 0;
+      for (const chunk of this.#chunks) {
+        all.set(chunk, offset);
+        offset += chunk.length;
+      }
+      this.#chunks = [all];
+    }
+    return this.#chunks[0].slice();
+  }
+
+  /**
+   * Everything written since the last `clear()`, decoded as UTF-8.
+   *
+   * @returns The text.
+   */
+  valueText(): string {
+    return new TextDecoder().decode(this.value());
+  }
+
+  /** Forget what was written so far. */
+  clear(): void {
+    this.#chunks = [];
+    this.#length = 0;
+  }
+
+  /**
+   * Record bytes (strings as UTF-8). Ignored after `abortConnection`.
+   *
+   * @param data The bytes or text.
+   */
+  write(data: Uint8Array | string): void {
+    if (this.disconnected) return;
+    // A copy, so that the caller may reuse its array (strings are fresh).
+    const bytes = typeof data === "string" ? toBytes(data) : data.slice();
+    if (bytes.length === 0) return;
+    this.#chunks.push(bytes);
+    this.#length += bytes.length;
+  }
+
+  /**
+   * Record several chunks, in order.
+   *
+   * @param chunks The bytes or texts.
+   */
+  writeSequence(chunks: Iterable<Uint8Array | string>): void {
+    for (const chunk of chunks) this.write(chunk);
+  }
+
+  /**
+   * Set `disconnecting`; nothing else happens (call `connectionLost` yourself).
+   *
+   * @param options Recorded as `loseConnectionOptions`.
+   */
+  loseConnection(options?: LoseConnectionOptions): void {
+    this.disconnecting = true;
+    this.loseConnectionOptions = options;
+  }
+
+  /** Set `disconnecting` and `disconnected`; later writes are ignored. */
+  abortConnection(): void {
+    this.disconnecting = true;
+    this.disconnected = true;
+  }
+
+  /** Set `writeConnectionLost`. */
+  loseWriteConnection(): void {
+    this.writeConnectionLost = true;
+  }
+
+  /**
+   * The configured peer address.
+   *
+   * @returns `peer`.
+   */
+  getPeer(): Deno.Addr {
+    return this.peer;
+  }
+
+  /**
+   * The configured host address.
+   *
+   * @returns `host`.
+   */
+  getHost(): Deno.Addr {
+    return this.host;
+  }
+
+  /** Always 0: writes are recorded at once. */
+  get bufferedAmount(): number {
+    return 0;
+  }
+
+  /** Record that reading was paused. */
+  pauseProducing(): void {
+    if (this.producerState !== "stopped") this.producerState = "paused";
+  }
+
+  /** Record that reading was resumed. */
+  resumeProducing(): void {
+    if (this.producerState !== "stopped") this.producerState = "producing";
+  }
+
+  /** Record that reading was stopped for good. */
+  stopProducing(): void {
+    this.producerState = "stopped";
+  }
+
+  /**
+   * Register a producer.
+   *
+   * @param producer The producer.
+   * @param streaming True for a push producer.
+   * @throws {Error} When a producer is already registered.
+   */
+  registerProducer(producer: Producer, streaming: boolean): void {
+    if (this.producer !== null) {
+      throw new Error("A producer is already registered");
+    }
+    this.producer = producer;
+    this.streaming = streaming;
+  }
+
+  /** Forget the registered producer. */
+  unregisterProducer(): void {
+    this.producer = null;
+    this.streaming = null;
+  }
+
+  /**
+   * Record the option.
+   *
+   * @param on Recorded as `tcpNoDelay`.
+   */
+  setTcpNoDelay(on: boolean): void {
+    this.tcpNoDelay = on;
+  }
+
+  /**
+   * Record the option.
+   *
+   * @param on Recorded as `tcpKeepAlive`.
+   */
+  setTcpKeepAlive(on: boolean): void {
+    this.tcpKeepAlive = on;
+  }
+}
