@@ -39,6 +39,9 @@ export class WriteBuffer {
   #producer: Producer | null = null;
   #streaming = false;
   #producerPaused = false;
+  // While held (STARTTLS), only the first #holdCount queued chunks may leave.
+  #holdCount = -1;
+  #holdDone: (() => void) | null = null;
 
   constructor(options: WriteBufferOptions) {
     this.#options = options;
@@ -74,6 +77,35 @@ export class WriteBuffer {
     if (this.#flushing || this.#scheduled || this.#dead) return;
     this.#scheduled = true;
     queueMicrotask(() => this.#flush());
+  }
+
+  /**
+   * Let what is queued now go out, and hold what is written from now on
+   * until `release()`: the bytes before a STARTTLS go in the clear, those
+   * after it through TLS.
+   *
+   * @returns Resolves once what was queued before the call is written.
+   */
+  hold(): Promise<void> {
+    this.#holdCount = this.#queue.length;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#holdDone = resolve;
+    if (this.#holdCount === 0 && !this.#flushing) this.#heldEmpty();
+    else this.flushSoon();
+    return promise;
+  }
+
+  /** Write again what was held. */
+  release(): void {
+    this.#holdCount = -1;
+    this.#holdDone = null;
+    this.flushSoon();
+  }
+
+  #heldEmpty(): void {
+    const done = this.#holdDone;
+    this.#holdDone = null;
+    done?.();
   }
 
   /** Drop everything queued; no more writes are taken. */
@@ -126,7 +158,7 @@ export class WriteBuffer {
     if (this.#dead) return;
     this.#flushing = true;
     try {
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 && this.#holdCount !== 0) {
         const batch = this.#takeBatch();
         let offset = 0;
         while (offset < batch.length) {
@@ -146,6 +178,7 @@ export class WriteBuffer {
     } finally {
       this.#flushing = false;
     }
+    if (this.#holdCount === 0) return this.#heldEmpty();
     if (this.#producer !== null && !this.#streaming) {
       const producer = this.#producer;
       this.callProducer(() => producer.resumeProducing());
@@ -169,11 +202,13 @@ export class WriteBuffer {
   // syscall for everything written this tick), a large chunk as it is.
   #takeBatch(): Uint8Array {
     const queue = this.#queue;
+    const limit = this.#holdCount === -1 ? queue.length : this.#holdCount;
     let count = 1;
     let total = queue[0].length;
-    while (count < queue.length && total + queue[count].length <= MAX_BATCH) {
+    while (count < limit && total + queue[count].length <= MAX_BATCH) {
       total += queue[count++].length;
     }
+    if (this.#holdCount !== -1) this.#holdCount -= count;
     if (count === 1) return queue.shift()!;
     const batch = new Uint8Array(total);
     let offset = 0;

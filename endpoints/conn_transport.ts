@@ -32,6 +32,7 @@ import {
 import type {
   LoseConnectionOptions,
   Producer,
+  StartTlsOptions,
   Transport,
 } from "../protocols/transport.ts";
 import { WriteBuffer } from "./_write_buffer.ts";
@@ -66,6 +67,11 @@ export interface ConnTransportOptions {
   metrics?: TransportMetrics;
   /** How long (ms) to drain the peer's input after a clean close. Default 2000. */
   lingerTimeout?: number;
+  /**
+   * Offer `startTLS` (client connections over TCP): the name the server's
+   * certificate is checked against by default.
+   */
+  tlsHostname?: string;
 }
 
 const MIN_READ = 256;
@@ -109,7 +115,10 @@ export class ConnTransport implements Transport {
   #resolveClosed!: () => void;
 
   /** The ALPN protocol negotiated on a TLS connection, else null. */
-  readonly alpnProtocol: string | null;
+  #alpnProtocol: string | null;
+  // Set while a STARTTLS upgrade runs: reading waits for it.
+  #upgrading: Promise<void> | null = null;
+  #tlsStarted = false;
 
   /**
    * Wrap a connection. Nothing happens until `start()`.
@@ -127,7 +136,7 @@ export class ConnTransport implements Transport {
     this.#protocol = protocol;
     this.#options = options;
     this.#clock = options.clock ?? realClock;
-    this.alpnProtocol = options.alpnProtocol ?? null;
+    this.#alpnProtocol = options.alpnProtocol ?? null;
     this.#buffer = new WriteBuffer({
       write: (chunk) => this.#conn.write(chunk),
       highWaterMark: options.highWaterMark,
@@ -147,6 +156,11 @@ export class ConnTransport implements Transport {
     } catch {
       // Not a TCP socket, or already gone: nothing to tune.
     }
+  }
+
+  /** The ALPN protocol negotiated on a TLS connection, else null. */
+  get alpnProtocol(): string | null {
+    return this.#alpnProtocol;
   }
 
   /** The protocol this transport drives. */
@@ -308,6 +322,55 @@ export class ConnTransport implements Transport {
   }
 
   /**
+   * Upgrade this client connection to TLS in place (STARTTLS). Call it from a
+   * protocol hook (typically on the server's "go ahead" reply), when the
+   * server waits for the handshake: bytes written before the call go out in
+   * the clear, bytes written after it through TLS.
+   *
+   * @param options Trusted CA certificates, the server name to verify
+   *   (default: the host connected to), ALPN protocols.
+   * @returns Resolves once the handshake is done; rejects (and the
+   *   connection is closed) when it fails.
+   * @throws {TypeError} On a server connection, a connection not over TCP,
+   *   or when an upgrade already ran.
+   */
+  startTLS(options: StartTlsOptions = {}): Promise<void> {
+    if (this.#options.tlsHostname === undefined || this.#tlsStarted) {
+      return Promise.reject(
+        new TypeError(
+          "startTLS needs a client TCP connection not yet upgraded",
+        ),
+      );
+    }
+    this.#tlsStarted = true;
+    this.#upgrading = this.#upgrade(options).finally(() =>
+      this.#upgrading = null
+    );
+    return this.#upgrading;
+  }
+
+  async #upgrade(options: StartTlsOptions): Promise<void> {
+    await this.#buffer.hold();
+    if (this.#state === "closed") {
+      throw new ConnectionLost("Connection closed before STARTTLS");
+    }
+    try {
+      const tls = await Deno.startTls(this.#conn as Deno.TcpConn, {
+        hostname: options.hostname ?? this.#options.tlsHostname,
+        caCerts: options.caCerts,
+        alpnProtocols: options.alpnProtocols,
+      });
+      const { alpnProtocol } = await tls.handshake();
+      this.#conn = tls;
+      this.#alpnProtocol = alpnProtocol;
+    } catch (error) {
+      this.#lose(error);
+      throw error;
+    }
+    this.#buffer.release();
+  }
+
+  /**
    * Disable (true) or enable (false) Nagle's algorithm; no-op off TCP.
    *
    * @param on Send small segments at once.
@@ -340,6 +403,10 @@ export class ConnTransport implements Transport {
       while (this.#readPaused && this.#isOpen()) {
         await new Promise<void>((resolve) => this.#resumeRead = resolve);
         this.#resumeRead = null;
+      }
+      if (this.#upgrading !== null) {
+        // The handshake needs the socket to itself; a failure closes us.
+        await this.#upgrading.catch(() => {});
       }
       if (this.#isClosed()) return;
       const buffer = new Uint8Array(size);
