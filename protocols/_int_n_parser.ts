@@ -1,0 +1,158 @@
+// The sans-IO length-prefix decoder behind IntNStringReceiver and
+// IntNDecoderStream, and the encoder behind their senders.
+//
+//   Int16 framing of "hello":
+//   +----------+----------------------+
+//   | 00 05    | 68 65 6c 6c 6f       |
+//   +----------+----------------------+
+//   prefix: payload length, unsigned big-endian, 1, 2 or 4 bytes
+
+import { ByteQueue } from "./_byte_queue.ts";
+import { toBytes } from "./_encode.ts";
+import { checkMaxLength, DEFAULT_MAX_LENGTH } from "./_framing.ts";
+import { LengthLimitExceededError } from "./length_limit_exceeded_error.ts";
+import { StringTooLongError } from "./string_too_long_error.ts";
+import { TruncatedFrameError } from "./truncated_frame_error.ts";
+
+/** The prefix sizes supported, in bytes. */
+export type PrefixLength = 1 | 2 | 4;
+
+/** Throws a RangeError unless `prefixLength` is 1, 2 or 4. */
+export function checkPrefixLength(prefixLength: number): PrefixLength {
+  if (prefixLength !== 1 && prefixLength !== 2 && prefixLength !== 4) {
+    throw new RangeError(`Prefix length must be 1, 2 or 4: ${prefixLength}`);
+  }
+  return prefixLength;
+}
+
+/**
+ * Pull-based length-prefix decoder: `push` bytes, then call `next` until it
+ * returns `undefined` (more bytes needed). The announced length is checked as
+ * soon as the prefix is complete, so a frame over the limit is refused
+ * before its payload is awaited. After an error every `next` throws that same
+ * error and pushed bytes are dropped.
+ */
+export class IntNParser {
+  /** The size of the length prefix, in bytes. */
+  readonly prefixLength: PrefixLength;
+  #maxLength: number;
+  #queue = new ByteQueue();
+  // Length of the payload being awaited once its prefix is consumed, else -1.
+  #length = -1;
+  #error: LengthLimitExceededError | null = null;
+
+  constructor(
+    prefixLength: PrefixLength,
+    maxLength: number = DEFAULT_MAX_LENGTH,
+  ) {
+    this.prefixLength = checkPrefixLength(prefixLength);
+    this.#maxLength = checkMaxLength(maxLength);
+  }
+
+  /** The longest payload accepted; applies to prefixes parsed from now on. */
+  get maxLength(): number {
+    return this.#maxLength;
+  }
+
+  set maxLength(value: number) {
+    if (value !== this.#maxLength) this.#maxLength = checkMaxLength(value);
+  }
+
+  /** Bytes held (pushed, not yet returned or consumed as a prefix). */
+  get bufferedLength(): number {
+    return this.#queue.length;
+  }
+
+  /** The error that stopped this parser, if one did. */
+  get error(): LengthLimitExceededError | null {
+    return this.#error;
+  }
+
+  /** Bytes of an unfinished frame received so far; 0 between frames. */
+  get pendingLength(): number {
+    if (this.#error) return 0;
+    return (this.#length >= 0 ? this.prefixLength : 0) + this.#queue.length;
+  }
+
+  /** Append received bytes (kept by reference until returned). */
+  push(chunk: Uint8Array): void {
+    if (!this.#error) this.#queue.push(chunk);
+  }
+
+  /**
+   * The next complete payload, or `undefined` when more bytes are needed.
+   * The payload is a view of a pushed chunk when it lies in one, else a copy.
+   *
+   * @throws {LengthLimitExceededError} A prefix announced a frame over the limit.
+   */
+  next(): Uint8Array | undefined {
+    if (this.#error) throw this.#error;
+    const queue = this.#queue;
+    let length = this.#length;
+    if (length < 0) {
+      const prefixLength = this.prefixLength;
+      if (queue.length < prefixLength) return undefined;
+      if (prefixLength === 1) {
+        length = queue.byteAt(0);
+      } else if (prefixLength === 2) {
+        length = (queue.byteAt(0) << 8) | queue.byteAt(1);
+      } else {
+        length = queue.byteAt(0) * 0x1000000 +
+          ((queue.byteAt(1) << 16) | (queue.byteAt(2) << 8) | queue.byteAt(3));
+      }
+      if (length > this.#maxLength) {
+        this.#queue.clear();
+        this.#error = new LengthLimitExceededError(length, this.#maxLength);
+        throw this.#error;
+      }
+      queue.skip(prefixLength);
+      this.#length = length;
+    }
+    if (queue.length < length) return undefined;
+    this.#length = -1;
+    return queue.take(length);
+  }
+
+  /**
+   * Declare the input finished.
+   *
+   * @throws {TruncatedFrameError} The input ended inside a frame.
+   * @throws {LengthLimitExceededError} The parser had already failed.
+   */
+  end(): void {
+    if (this.#error) throw this.#error;
+    const pending = this.pendingLength;
+    if (pending > 0) throw new TruncatedFrameError(pending);
+  }
+}
+
+/**
+ * Frame `data` with a `prefixLength`-byte length prefix, in one new array.
+ *
+ * @throws {StringTooLongError} The prefix cannot hold the length.
+ */
+export function encodeIntN(
+  data: Uint8Array | string,
+  prefixLength: PrefixLength,
+): Uint8Array {
+  const payload = toBytes(data);
+  if (!(payload instanceof Uint8Array)) {
+    throw new TypeError(
+      `Payload must be a Uint8Array or a string: ${typeof data}`,
+    );
+  }
+  const length = payload.length;
+  if (length > 2 ** (8 * prefixLength) - 1) {
+    throw new StringTooLongError(length, prefixLength);
+  }
+  const out = new Uint8Array(prefixLength + length);
+  for (
+    let i = prefixLength - 1, n = length;
+    i >= 0;
+    i--, n = Math.floor(n / 256)
+  ) {
+    out[i] = n & 0xff;
+  }
+  out.set(payload, prefixLength);
+  return out;
+}

@@ -1,0 +1,184 @@
+// The sans-IO netstring decoder behind NetstringReceiver and
+// NetstringDecoderStream, and the encoder behind their senders.
+//
+//   "12:hello world!,"
+//   +----------+---+--------------------+---+
+//   | length   | : | payload            | , |
+//   | "12"     |   | 12 bytes           |   |
+//   +----------+---+--------------------+---+
+//   ASCII decimal, no sign, no leading zero ("0" alone is the empty string)
+
+import { ByteQueue } from "./_byte_queue.ts";
+import { toBytes } from "./_encode.ts";
+import { checkMaxLength, DEFAULT_MAX_LENGTH } from "./_framing.ts";
+import { NetstringParseError } from "./netstring_parse_error.ts";
+import { TruncatedFrameError } from "./truncated_frame_error.ts";
+
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+// Parser states.
+const LENGTH = 0;
+const PAYLOAD = 1;
+const FAILED = 2;
+
+function hex(byte: number): string {
+  return "0x" + byte.toString(16).padStart(2, "0");
+}
+
+/**
+ * Pull-based netstring decoder: `push` bytes, then call `next` until it
+ * returns `undefined` (more bytes needed). The length is checked digit by
+ * digit as it arrives, so an oversized length is refused before its payload
+ * is awaited or any memory is set aside for it. After an error every `next`
+ * throws that same error and pushed bytes are dropped.
+ */
+export class NetstringParser {
+  #maxLength: number;
+  #queue = new ByteQueue();
+  #state: number = LENGTH;
+  // Length digits consumed so far and their value; in Payload state the
+  // length of the payload being awaited.
+  #digits = 0;
+  #length = 0;
+  #error: NetstringParseError | null = null;
+
+  constructor(maxLength: number = DEFAULT_MAX_LENGTH) {
+    this.#maxLength = checkMaxLength(maxLength);
+  }
+
+  /** The longest payload accepted; applies to lengths parsed from now on. */
+  get maxLength(): number {
+    return this.#maxLength;
+  }
+
+  set maxLength(value: number) {
+    if (value !== this.#maxLength) this.#maxLength = checkMaxLength(value);
+  }
+
+  /** Bytes held (pushed, not yet returned or consumed as a length). */
+  get bufferedLength(): number {
+    return this.#queue.length;
+  }
+
+  /** The error that stopped this parser, if one did. */
+  get error(): NetstringParseError | null {
+    return this.#error;
+  }
+
+  /** Bytes of an unfinished frame received so far; 0 between frames. */
+  get pendingLength(): number {
+    if (this.#state === FAILED) return 0;
+    const header = this.#state === PAYLOAD ? this.#digits + 1 : this.#digits;
+    return header + this.#queue.length;
+  }
+
+  /** Append received bytes (kept by reference until returned). */
+  push(chunk: Uint8Array): void {
+    if (this.#state !== FAILED) this.#queue.push(chunk);
+  }
+
+  /**
+   * The next complete payload, or `undefined` when more bytes are needed.
+   * The payload is a view of a pushed chunk when it lies in one, else a copy.
+   *
+   * @throws {NetstringParseError} The bytes are not a netstring.
+   */
+  next(): Uint8Array | undefined {
+    const queue = this.#queue;
+    if (this.#state === LENGTH) {
+      const available = queue.length;
+      let digits = this.#digits;
+      let length = this.#length;
+      let i = 0;
+      for (; i < available; i++) {
+        const byte = queue.byteAt(i);
+        if (byte >= ZERO && byte <= NINE) {
+          if (digits === 1 && length === 0) {
+            throw this.#fail("Netstring length has a leading zero");
+          }
+          length = length * 10 + (byte - ZERO);
+          digits++;
+          if (length > this.#maxLength) {
+            throw this.#fail(
+              `Netstring length exceeds MAX_LENGTH: ${length} > ${this.#maxLength}`,
+            );
+          }
+        } else if (byte === COLON && digits > 0) {
+          break;
+        } else if (digits === 0) {
+          throw this.#fail(
+            byte === COLON
+              ? "Netstring is missing its length"
+              : `Netstring does not start with a length: got ${hex(byte)}`,
+          );
+        } else {
+          throw this.#fail(
+            `Netstring length is not followed by a colon: got ${hex(byte)}`,
+          );
+        }
+      }
+      this.#digits = digits;
+      this.#length = length;
+      if (i === available) {
+        queue.skip(i);
+        return undefined;
+      }
+      queue.skip(i + 1);
+      this.#state = PAYLOAD;
+    }
+    if (this.#state === PAYLOAD) {
+      const length = this.#length;
+      if (queue.length <= length) return undefined;
+      const comma = queue.byteAt(length);
+      if (comma !== COMMA) {
+        throw this.#fail(`Netstring is missing its comma: got ${hex(comma)}`);
+      }
+      const payload = queue.take(length);
+      queue.skip(1);
+      this.#state = LENGTH;
+      this.#digits = 0;
+      this.#length = 0;
+      return payload;
+    }
+    throw this.#error;
+  }
+
+  /**
+   * Declare the input finished.
+   *
+   * @throws {TruncatedFrameError} The input ended inside a frame.
+   * @throws {NetstringParseError} The parser had already failed.
+   */
+  end(): void {
+    if (this.#error) throw this.#error;
+    const pending = this.pendingLength;
+    if (pending > 0) throw new TruncatedFrameError(pending);
+  }
+
+  #fail(message: string): NetstringParseError {
+    this.#state = FAILED;
+    this.#queue.clear();
+    this.#error = new NetstringParseError(message);
+    return this.#error;
+  }
+}
+
+/** Frame `data` as a netstring, in one new array. */
+export function encodeNetstring(data: Uint8Array | string): Uint8Array {
+  const payload = toBytes(data);
+  if (!(payload instanceof Uint8Array)) {
+    throw new TypeError(
+      `Netstring payload must be a Uint8Array or a string: ${typeof data}`,
+    );
+  }
+  const length = String(payload.length);
+  const out = new Uint8Array(length.length + payload.length + 2);
+  for (let i = 0; i < length.length; i++) out[i] = length.charCodeAt(i);
+  out[length.length] = COLON;
+  out.set(payload, length.length + 1);
+  out[out.length - 1] = COMMA;
+  return out;
+}
