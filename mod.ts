@@ -42,3 +42,7 @@ export * from "./protocols/int_n_streams.ts";
 export * from "./protocols/length_limit_exceeded_error.ts";
 export * from "./protocols/string_too_long_error.ts";
 export * from "./protocols/truncated_frame_error.ts";
+export * from "./protocols/line_receiver.ts";
+export * from "./protocols/line_only_receiver.ts";
+export * from "./protocols/line_streams.ts";
+export * from "./protocols/line_too_long_error.ts";

@@ -1,5 +1,5 @@
-// The Web-streams form of a frame parser, shared by NetstringDecoderStream
-// and IntNDecoderStream.
+// The Web-streams form of a frame parser, shared by every decoder stream
+// (lines, netstrings, length prefixes).
 //
 // It is a readable/writable pair rather than a TransformStream because a
 // TransformStream that errors throws away the chunks still queued on its
@@ -10,21 +10,25 @@
 // (a connection's readable, say) is cancelled without delay.
 
 /** What the decoder streams need of a parser. */
-export interface FrameParser {
+export interface FrameParser<T = Uint8Array> {
   push(chunk: Uint8Array): void;
-  next(): Uint8Array | undefined;
+  /** The next frame, or undefined when more bytes are needed; throws a framing error. */
+  next(): T | undefined;
+  /** The input ended: throw if it ended mid-frame; frames it completes are read with `next`. */
   end(): void;
 }
 
 /** A readable/writable pair decoding the bytes written into frames read. */
-export interface DecoderPair {
-  readable: ReadableStream<Uint8Array>;
+export interface DecoderPair<T = Uint8Array> {
+  readable: ReadableStream<T>;
   writable: WritableStream<Uint8Array>;
 }
 
 /** Wraps `parser` as a pair of streams with backpressure. */
-export function decoderPair(parser: FrameParser): DecoderPair {
-  let output!: ReadableStreamDefaultController<Uint8Array>;
+export function decoderPair<T = Uint8Array>(
+  parser: FrameParser<T>,
+): DecoderPair<T> {
+  let output!: ReadableStreamDefaultController<T>;
   let input!: WritableStreamDefaultController;
   let outputEnded = false;
   // The error the output ends with once its queue has drained.
@@ -42,7 +46,7 @@ export function decoderPair(parser: FrameParser): DecoderPair {
     }
   }
 
-  const readable = new ReadableStream<Uint8Array>({
+  const readable = new ReadableStream<T>({
     start(controller): void {
       output = controller;
     },
@@ -96,6 +100,9 @@ export function decoderPair(parser: FrameParser): DecoderPair {
       if (failure) throw failure.error;
       try {
         parser.end();
+        for (let f = parser.next(); f !== undefined; f = parser.next()) {
+          output.enqueue(f);
+        }
       } catch (error) {
         endWith(error);
         throw error;

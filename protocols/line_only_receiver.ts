@@ -1,0 +1,178 @@
+/**
+ * `LineOnlyReceiver`: a protocol that receives only lines (Twisted's
+ * `LineOnlyReceiver`): `LineReceiver` without raw mode.
+ *
+ * ```text
+ * "PING\r\nPING\r\n"
+ * +------+------+------+------+
+ * | PING | \r\n | PING | \r\n |
+ * +------+------+------+------+
+ * ```
+ *
+ * @module
+ */
+
+import { connectedTransport } from "./_framing.ts";
+import {
+  decodeLine,
+  delimiterBytes,
+  encodeLine,
+  LineParser,
+} from "./_line_parser.ts";
+import { LineTooLongError } from "./line_too_long_error.ts";
+import { Protocol } from "./protocol.ts";
+
+const CRLF = new Uint8Array([13, 10]);
+
+/**
+ * A protocol that receives only lines. The line rules are exactly those of
+ * `LineReceiver` (same parser, same `MAX_LENGTH` edge: a line of
+ * `MAX_LENGTH` bytes is accepted, one more is refused at once, finished or
+ * not; Twisted's two receivers disagree here, these do not), and so are
+ * `sendLine`, `lineLengthExceeded`, `clearLineBuffer` and pause/resume.
+ *
+ * @example A server that answers "PING" lines with "PONG"
+ * ```ts
+ * import { LineOnlyReceiver } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Pong extends LineOnlyReceiver {
+ *   override delimiter = "\n";
+ *   override lineReceived(line: string): void {
+ *     if (line === "PING") this.sendLine("PONG");
+ *   }
+ * }
+ * const transport = new StringTransport();
+ * const pong = new Pong();
+ * pong.makeConnection(transport);
+ * pong.dataReceived(new TextEncoder().encode("PING\nPING\n"));
+ * console.log(transport.valueText()); // "PONG\nPONG\n"
+ * ```
+ */
+export class LineOnlyReceiver extends Protocol {
+  /** The bytes that end a line: a string (sent as UTF-8) or bytes. */
+  delimiter: string | Uint8Array = "\r\n";
+  /** The longest line accepted, in bytes, without its delimiter. */
+  MAX_LENGTH = 16384;
+  #parser = new LineParser(CRLF, 16384);
+  #delimiterSeen: string | Uint8Array = "\r\n";
+  #paused = false;
+  #receiving = false;
+
+  /** True from `pauseProducing()` or `stopProducing()` until `resumeProducing()`. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Called with each line, decoded from UTF-8 (invalid bytes become U+FFFD)
+   * by the default `lineBytesReceived`. Override it; the default throws.
+   *
+   * @param _line The line, without its delimiter.
+   * @throws {Error} Unless overridden.
+   */
+  lineReceived(_line: string): void {
+    throw new Error(
+      "LineOnlyReceiver.lineReceived is not implemented: override it",
+    );
+  }
+
+  /**
+   * Called with each line as bytes; the default decodes it and calls
+   * `lineReceived`. Override it to stay in bytes.
+   *
+   * @param line The line, without its delimiter. It is the receiver's to
+   * keep: the library never writes into it.
+   */
+  lineBytesReceived(line: Uint8Array): void {
+    this.lineReceived(decodeLine(line));
+  }
+
+  /**
+   * Called when a line is too long. The default closes the connection
+   * (`loseConnection`); otherwise parsing goes on with what arrives next.
+   *
+   * @param _buffer Every byte that was buffered: the long line and whatever
+   * followed it.
+   */
+  lineLengthExceeded(_buffer: Uint8Array): void {
+    this.transport?.loseConnection();
+  }
+
+  /**
+   * Send `line` followed by the delimiter, in one write.
+   *
+   * @param line The line (strings are sent as UTF-8).
+   * @throws {TypeError} When `line` is neither a string nor bytes.
+   * @throws {Error} When the protocol is not connected.
+   */
+  sendLine(line: string | Uint8Array): void {
+    connectedTransport(this).write(encodeLine(line, this.delimiter));
+  }
+
+  /**
+   * Remove and return every byte buffered and not yet delivered.
+   *
+   * @returns The bytes; empty when nothing is buffered.
+   */
+  clearLineBuffer(): Uint8Array {
+    return this.#parser.takeAll();
+  }
+
+  /**
+   * Parse received bytes and deliver lines.
+   *
+   * @param data Bytes from the peer.
+   */
+  override dataReceived(data: Uint8Array): void {
+    if (this.transport?.disconnecting) return;
+    this.#parser.feed(data);
+    this.#deliver();
+  }
+
+  /** Hold delivery and pause the transport's reading. */
+  pauseProducing(): void {
+    this.#paused = true;
+    this.transport?.pauseProducing();
+  }
+
+  /** Resume the transport's reading and deliver what is buffered. */
+  resumeProducing(): void {
+    this.#paused = false;
+    this.transport?.resumeProducing();
+    this.#deliver();
+  }
+
+  /** Stop delivery and the transport's reading. */
+  stopProducing(): void {
+    this.#paused = true;
+    this.transport?.stopProducing();
+  }
+
+  #deliver(): void {
+    if (this.#receiving) return;
+    this.#receiving = true;
+    const parser = this.#parser;
+    try {
+      while (!this.#paused) {
+        const transport = this.transport;
+        if (transport !== null && transport.disconnecting) return;
+        const delimiter = this.delimiter;
+        if (delimiter !== this.#delimiterSeen) {
+          parser.delimiter = delimiterBytes(delimiter);
+          this.#delimiterSeen = delimiter;
+        }
+        parser.maxLength = this.MAX_LENGTH;
+        const line = parser.next();
+        if (line === null) return;
+        if (line instanceof LineTooLongError) {
+          this.lineLengthExceeded(parser.takeAll());
+        } else {
+          this.lineBytesReceived(line);
+        }
+      }
+    } finally {
+      this.#receiving = false;
+    }
+  }
+}
