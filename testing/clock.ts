@@ -94,9 +94,13 @@ export class Clock implements ReactorTime {
    * @throws {RangeError} When `ms` is negative, NaN or infinite.
    */
   advance(ms: number): void {
-    if (ms < 0) throw new RangeError(`Cannot advance a clock backwards: ${ms} ms`);
+    if (ms < 0) {
+      throw new RangeError(`Cannot advance a clock backwards: ${ms} ms`);
+    }
     if (!Number.isFinite(ms)) {
-      throw new RangeError(`Cannot advance a clock by a non-finite amount: ${ms} ms`);
+      throw new RangeError(
+        `Cannot advance a clock by a non-finite amount: ${ms} ms`,
+      );
     }
     const end = this.#now + ms;
     while (this.#calls.length > 0 && this.#calls[0].time <= end) {

@@ -12,7 +12,11 @@ import {
   ConnectionLost,
 } from "../protocols/errors.ts";
 import type { Protocol } from "../protocols/protocol.ts";
-import type { LoseConnectionOptions, Producer, Transport } from "../protocols/transport.ts";
+import type {
+  LoseConnectionOptions,
+  Producer,
+  Transport,
+} from "../protocols/transport.ts";
 
 /** Two protocols joined in memory, returned by `connectedPair`. */
 export interface ConnectedPair<S extends Protocol, C extends Protocol> {
@@ -45,8 +49,9 @@ export interface ConnectedPair<S extends Protocol, C extends Protocol> {
  * One side of a `connectedPair`. Writes wait in memory until the pair is
  * pumped. It behaves as the socket transport does:
  * - a paused side receives nothing (data, end-of-stream) until resumed;
- * - a side that called `loseConnection` receives nothing more: what it wrote
- *   is delivered, then both sides get `connectionLost(ConnectionDone)`;
+ * - a side that called `loseConnection` receives nothing more (what reaches
+ *   it is dropped): what it wrote is delivered, then both sides get
+ *   `connectionLost(ConnectionDone)`;
  * - `abortConnection` drops what is queued both ways and calls this side's
  *   `connectionLost(ConnectionAborted)` at once; the other side gets
  *   `connectionLost(ConnectionLost)` at the next pump;
@@ -224,7 +229,9 @@ export class PairTransport implements Transport {
    * @throws {Error} When a producer is already registered.
    */
   registerProducer(producer: Producer, streaming: boolean): void {
-    if (this.#producer !== null) throw new Error("A producer is already registered");
+    if (this.#producer !== null) {
+      throw new Error("A producer is already registered");
+    }
     if (this.disconnected) {
       producer.stopProducing();
       return;
@@ -271,17 +278,23 @@ export class PairTransport implements Transport {
     return this.#settle() || moved;
   }
 
-  #canReceive(): boolean {
-    return !this.disconnected && !this.#disconnecting && !this.paused && !this.#resetPending;
-  }
-
   // Hand the queued chunks over one at a time: the receiver may pause, close
-  // or abort in any dataReceived, and then gets nothing more.
+  // or abort in any dataReceived, and then gets nothing more. A receiver that
+  // is closing drains and drops what arrives, as a socket transport does.
   #deliver(): boolean {
     if (this.disconnected || this.#resetPending) return false;
     const peer = this.peer;
     let moved = false;
-    while (this.#outgoing.length > 0 && !this.disconnected && peer.#canReceive()) {
+    while (
+      this.#outgoing.length > 0 && !this.disconnected && !peer.disconnected
+    ) {
+      if (peer.#disconnecting) {
+        this.#outgoing = [];
+        this.#buffered = 0;
+        moved = true;
+        break;
+      }
+      if (peer.paused) break;
       const chunk = this.#outgoing.shift()!;
       this.#buffered -= chunk.length;
       moved = true;
@@ -316,9 +329,13 @@ export class PairTransport implements Transport {
       this.#closeBoth();
       return true;
     }
-    if (this.#shutWhenFlushed && !this.#eofSent && !this.peer.paused) {
+    const peer = this.peer;
+    if (
+      this.#shutWhenFlushed && !this.#eofSent &&
+      (!peer.paused || peer.#disconnecting)
+    ) {
       this.#eofSent = true;
-      this.peer.#endOfInput();
+      peer.#endOfInput();
       return true;
     }
     return false;
@@ -356,8 +373,16 @@ export class PairTransport implements Transport {
   }
 }
 
-const SERVER_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 8007 };
-const CLIENT_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 54321 };
+const SERVER_ADDR: Deno.NetAddr = {
+  transport: "tcp",
+  hostname: "127.0.0.1",
+  port: 8007,
+};
+const CLIENT_ADDR: Deno.NetAddr = {
+  transport: "tcp",
+  hostname: "127.0.0.1",
+  port: 54321,
+};
 
 /**
  * Join two protocols in memory: each one's writes reach the other when the
@@ -419,7 +444,9 @@ export function connectedPair<S extends Protocol, C extends Protocol>(
       for (let round = 0; round < maxRounds; round++) {
         if (!pump()) return;
       }
-      throw new Error(`Pair still busy after the maximum number of pumps: ${maxRounds}`);
+      throw new Error(
+        `Pair still busy after the maximum number of pumps: ${maxRounds}`,
+      );
     },
   };
 }
