@@ -1,6 +1,7 @@
 /**
  * Every example at once, each on its default port (what `npm start` and
- * `deno task start` run): echo 8007, qotd 8017, counter 8027. Ctrl+C stops.
+ * `deno task start` run): echo 8007, qotd 8017, counter 8027, answer 8037,
+ * chat 8047, netstring_echo 8057, int32_echo 8067. Ctrl+C stops.
  *
  * Run: `deno run --allow-net=127.0.0.1 examples/all.ts`
  *
@@ -8,8 +9,14 @@
  */
 
 import { serve } from "./_serve.ts";
+import * as answer from "./answer.ts";
+import * as chat from "./chat.ts";
 import * as counter from "./counter.ts";
 import * as echo from "./echo.ts";
+import * as int32Echo from "./int32_echo.ts";
+import * as netstringEcho from "./netstring_echo.ts";
 import * as qotd from "./qotd.ts";
 
-if (import.meta.main) await serve([echo, qotd, counter]);
+if (import.meta.main) {
+  await serve([echo, qotd, counter, answer, chat, netstringEcho, int32Echo]);
+}

@@ -13,16 +13,9 @@
  */
 
 import { connectedTransport } from "./_framing.ts";
-import {
-  decodeLine,
-  delimiterBytes,
-  encodeLine,
-  LineParser,
-} from "./_line_parser.ts";
-import { LineTooLongError } from "./line_too_long_error.ts";
+import { LineDelivery } from "./_line_delivery.ts";
+import { decodeLine, encodeLine } from "./_line_parser.ts";
 import { Protocol } from "./protocol.ts";
-
-const CRLF = new Uint8Array([13, 10]);
 
 /**
  * A protocol that receives only lines. The line rules are exactly those of
@@ -54,14 +47,23 @@ export class LineOnlyReceiver extends Protocol {
   delimiter: string | Uint8Array = "\r\n";
   /** The longest line accepted, in bytes, without its delimiter. */
   MAX_LENGTH = 16384;
-  #parser = new LineParser(CRLF, 16384);
-  #delimiterSeen: string | Uint8Array = "\r\n";
-  #paused = false;
-  #receiving = false;
+  /**
+   * How a line that is too long is refused when `lineLengthExceeded` keeps
+   * the connection open. False (Twisted's behaviour, the default):
+   * `lineLengthExceeded` gets every byte buffered, the long line and
+   * whatever followed it, and parsing goes on with whatever arrives next, so
+   * the rest of an unfinished long line is taken for a new line. True
+   * (tokio's `LinesCodec`): `lineLengthExceeded` gets that line alone
+   * (without its delimiter; or what has come of it), its rest is discarded
+   * up to and including its delimiter, and every line after it is parsed as
+   * usual: one long line is refused once and nothing else is lost.
+   */
+  discardLongLineRest = false;
+  #delivery = new LineDelivery(this);
 
   /** True from `pauseProducing()` or `stopProducing()` until `resumeProducing()`. */
   get paused(): boolean {
-    return this.#paused;
+    return this.#delivery.paused;
   }
 
   /**
@@ -116,7 +118,7 @@ export class LineOnlyReceiver extends Protocol {
    * @returns The bytes; empty when nothing is buffered.
    */
   clearLineBuffer(): Uint8Array {
-    return this.#parser.takeAll();
+    return this.#delivery.takeAll();
   }
 
   /**
@@ -125,54 +127,21 @@ export class LineOnlyReceiver extends Protocol {
    * @param data Bytes from the peer.
    */
   override dataReceived(data: Uint8Array): void {
-    if (this.transport?.disconnecting) return;
-    this.#parser.feed(data);
-    this.#deliver();
+    this.#delivery.feed(data);
   }
 
   /** Hold delivery and pause the transport's reading. */
   pauseProducing(): void {
-    this.#paused = true;
-    this.transport?.pauseProducing();
+    this.#delivery.pause();
   }
 
   /** Resume the transport's reading and deliver what is buffered. */
   resumeProducing(): void {
-    this.#paused = false;
-    this.transport?.resumeProducing();
-    this.#deliver();
+    this.#delivery.resume();
   }
 
   /** Stop delivery and the transport's reading. */
   stopProducing(): void {
-    this.#paused = true;
-    this.transport?.stopProducing();
-  }
-
-  #deliver(): void {
-    if (this.#receiving) return;
-    this.#receiving = true;
-    const parser = this.#parser;
-    try {
-      while (!this.#paused) {
-        const transport = this.transport;
-        if (transport !== null && transport.disconnecting) return;
-        const delimiter = this.delimiter;
-        if (delimiter !== this.#delimiterSeen) {
-          parser.delimiter = delimiterBytes(delimiter);
-          this.#delimiterSeen = delimiter;
-        }
-        parser.maxLength = this.MAX_LENGTH;
-        const line = parser.next();
-        if (line === null) return;
-        if (line instanceof LineTooLongError) {
-          this.lineLengthExceeded(parser.takeAll());
-        } else {
-          this.lineBytesReceived(line);
-        }
-      }
-    } finally {
-      this.#receiving = false;
-    }
+    this.#delivery.stop();
   }
 }

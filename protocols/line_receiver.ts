@@ -14,16 +14,9 @@
  */
 
 import { connectedTransport } from "./_framing.ts";
-import {
-  decodeLine,
-  delimiterBytes,
-  encodeLine,
-  LineParser,
-} from "./_line_parser.ts";
-import { LineTooLongError } from "./line_too_long_error.ts";
+import { LineDelivery } from "./_line_delivery.ts";
+import { decodeLine, encodeLine } from "./_line_parser.ts";
 import { Protocol } from "./protocol.ts";
-
-const CRLF = new Uint8Array([13, 10]);
 
 /**
  * A protocol that receives lines and/or raw data (Twisted's `LineReceiver`).
@@ -77,15 +70,23 @@ export class LineReceiver extends Protocol {
   delimiter: string | Uint8Array = "\r\n";
   /** The longest line accepted, in bytes, without its delimiter. */
   MAX_LENGTH = 16384;
-  #parser = new LineParser(CRLF, 16384);
-  #delimiterSeen: string | Uint8Array = "\r\n";
-  #rawMode = false;
-  #paused = false;
-  #receiving = false;
+  /**
+   * How a line that is too long is refused when `lineLengthExceeded` keeps
+   * the connection open. False (Twisted's behaviour, the default):
+   * `lineLengthExceeded` gets every byte buffered, the long line and
+   * whatever followed it, and parsing goes on with whatever arrives next, so
+   * the rest of an unfinished long line is taken for a new line. True
+   * (tokio's `LinesCodec`): `lineLengthExceeded` gets that line alone
+   * (without its delimiter; or what has come of it), its rest is discarded
+   * up to and including its delimiter, and every line after it is parsed as
+   * usual: one long line is refused once and nothing else is lost.
+   */
+  discardLongLineRest = false;
+  #delivery = new LineDelivery(this);
 
   /** True from `pauseProducing()` or `stopProducing()` until `resumeProducing()`. */
   get paused(): boolean {
-    return this.#paused;
+    return this.#delivery.paused;
   }
 
   /**
@@ -151,7 +152,7 @@ export class LineReceiver extends Protocol {
 
   /** Deliver what arrives next to `rawDataReceived`, starting with what is buffered. */
   setRawMode(): void {
-    this.#rawMode = true;
+    this.#delivery.setRawMode();
   }
 
   /**
@@ -161,11 +162,7 @@ export class LineReceiver extends Protocol {
    * part of the data given to `rawDataReceived` that was not raw.
    */
   setLineMode(extra?: Uint8Array): void {
-    this.#rawMode = false;
-    if (extra !== undefined && extra.length !== 0) {
-      this.#parser.unshift(extra);
-      this.#deliver();
-    }
+    this.#delivery.setLineMode(extra);
   }
 
   /**
@@ -175,7 +172,7 @@ export class LineReceiver extends Protocol {
    * @returns The bytes; empty when nothing is buffered.
    */
   clearLineBuffer(): Uint8Array {
-    return this.#parser.takeAll();
+    return this.#delivery.takeAll();
   }
 
   /**
@@ -184,62 +181,21 @@ export class LineReceiver extends Protocol {
    * @param data Bytes from the peer.
    */
   override dataReceived(data: Uint8Array): void {
-    if (this.transport?.disconnecting) return;
-    this.#parser.feed(data);
-    this.#deliver();
+    this.#delivery.feed(data);
   }
 
   /** Hold delivery and pause the transport's reading. */
   pauseProducing(): void {
-    this.#paused = true;
-    this.transport?.pauseProducing();
+    this.#delivery.pause();
   }
 
   /** Resume the transport's reading and deliver what is buffered. */
   resumeProducing(): void {
-    this.#paused = false;
-    this.transport?.resumeProducing();
-    this.#deliver();
+    this.#delivery.resume();
   }
 
   /** Stop delivery and the transport's reading. */
   stopProducing(): void {
-    this.#paused = true;
-    this.transport?.stopProducing();
-  }
-
-  #deliver(): void {
-    // A hook that calls dataReceived, setLineMode or resumeProducing comes
-    // back here: the loop already running picks up the change, in order.
-    if (this.#receiving) return;
-    this.#receiving = true;
-    const parser = this.#parser;
-    try {
-      while (!this.#paused) {
-        const transport = this.transport;
-        if (transport !== null && transport.disconnecting) return;
-        if (this.#rawMode) {
-          const data = parser.takeChunk();
-          if (data === null) return;
-          this.rawDataReceived(data);
-          continue;
-        }
-        const delimiter = this.delimiter;
-        if (delimiter !== this.#delimiterSeen) {
-          parser.delimiter = delimiterBytes(delimiter);
-          this.#delimiterSeen = delimiter;
-        }
-        parser.maxLength = this.MAX_LENGTH;
-        const line = parser.next();
-        if (line === null) return;
-        if (line instanceof LineTooLongError) {
-          this.lineLengthExceeded(parser.takeAll());
-        } else {
-          this.lineBytesReceived(line);
-        }
-      }
-    } finally {
-      this.#receiving = false;
-    }
+    this.#delivery.stop();
   }
 }

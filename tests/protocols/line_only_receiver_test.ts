@@ -181,6 +181,69 @@ Deno.test("LineReceiver.lineLengthExceeded: parsing goes on after it", () => {
   assert.deepEqual(proto.lines, ["ok"]);
 });
 
+Deno.test("discardLongLineRest: the rest of a refused line is dropped up to its delimiter, once", () => {
+  for (let size = 1; size <= 12; size++) {
+    for (
+      const Base of [
+        LineReceiver,
+        LineOnlyReceiver,
+      ] as (typeof LineOnlyReceiver)[]
+    ) {
+      const proto = new (class extends Base {
+        override MAX_LENGTH = 6;
+        override discardLongLineRest = true;
+        lines: string[] = [];
+        refused: string[] = [];
+        override lineReceived(line: string): void {
+          this.lines.push(line);
+        }
+        override lineLengthExceeded(data: Uint8Array): void {
+          this.refused.push(s(data));
+        }
+      })();
+      proto.makeConnection(new StringTransport());
+      const wire = b(
+        "ok\r\n" + "x".repeat(40) + "\r\nafter\r\n" + "z".repeat(9) +
+          "\r\n\r\n" + "y".repeat(7),
+      );
+      for (let i = 0; i < wire.length; i += size) {
+        proto.dataReceived(wire.slice(i, i + size));
+      }
+      proto.dataReceived(b("yy\r\nlast\r\n"));
+      assert.deepEqual(
+        proto.lines,
+        ["ok", "after", "", "last"],
+        `size ${size}`,
+      );
+      assert.equal(proto.refused.length, 3, `size ${size}`);
+      assert.ok(proto.refused.every((r) => /^[xyz]+/.test(r)));
+    }
+  }
+});
+
+Deno.test("discardLongLineRest: a refused complete line drops nothing after it; setLineMode(extra) takes over", () => {
+  const proto = new (class extends LineReceiver {
+    override MAX_LENGTH = 4;
+    override discardLongLineRest = true;
+    lines: string[] = [];
+    override lineReceived(line: string): void {
+      this.lines.push(line);
+    }
+    override lineLengthExceeded(data: Uint8Array): void {
+      // Hand back what followed the long line: it is parsed, not skipped.
+      const end = data.indexOf(10);
+      this.setLineMode(end === -1 ? new Uint8Array() : data.subarray(end + 1));
+    }
+  })();
+  proto.delimiter = "\n";
+  proto.makeConnection(new StringTransport());
+  proto.dataReceived(b("toolong\nnext\n"));
+  assert.deepEqual(proto.lines, ["next"]);
+  proto.dataReceived(b("waytoolong"));
+  proto.dataReceived(b("tail\nyes\n"));
+  assert.deepEqual(proto.lines, ["next", "tail", "yes"]);
+});
+
 const MAX = 8;
 const classes = [RecordingLine, RecordingLineOnly];
 const delimiters = ["\n", "\r\n", "<|>"];
