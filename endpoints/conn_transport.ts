@@ -53,6 +53,12 @@ export interface ConnTransportOptions {
   onError?: (error: unknown, protocol: Protocol) => void;
   /** Called once the socket is closed. */
   onClose?: () => void;
+  /**
+   * Called right after the protocol's `connectionLost`, with the same
+   * reason (a client connection tells its factory then; the socket itself
+   * may close later, after the linger).
+   */
+  onConnectionLost?: (reason: ConnectionClosed) => void;
   /** The clock for `loseConnection({ timeout })` and the closing linger. */
   clock?: ReactorTime;
   /** Initial high-water mark in bytes. Default 64 KiB. */
@@ -329,8 +335,9 @@ export class ConnTransport implements Transport {
    *
    * @param options Trusted CA certificates, the server name to verify
    *   (default: the host connected to), ALPN protocols.
-   * @returns Resolves once the handshake is done; rejects (and the
-   *   connection is closed) when it fails.
+   * @returns Resolves once the handshake is done; rejects when it fails,
+   *   and the connection is then closed with `ConnectionLost` (whose
+   *   `cause` is the TLS error). Not awaiting it is safe.
    * @throws {TypeError} On a server connection, a connection not over TCP,
    *   or when an upgrade already ran.
    */
@@ -343,10 +350,15 @@ export class ConnTransport implements Transport {
       );
     }
     this.#tlsStarted = true;
-    this.#upgrading = this.#upgrade(options).finally(() =>
+    const upgrading = this.#upgrade(options).finally(() =>
       this.#upgrading = null
     );
-    return this.#upgrading;
+    // A failure also closes the connection (connectionLost says why), so a
+    // caller that does not await this must not crash the process with an
+    // unhandled rejection: mark it handled, and still reject for those who do.
+    upgrading.catch(() => {});
+    this.#upgrading = upgrading;
+    return upgrading;
   }
 
   async #upgrade(options: StartTlsOptions): Promise<void> {
@@ -525,6 +537,7 @@ export class ConnTransport implements Transport {
     const protocol = this.#protocol;
     protocol.connected = false;
     this.#call(() => protocol.connectionLost(reason));
+    this.#options.onConnectionLost?.(reason);
   }
 
   #closeSocket(): void {

@@ -1,0 +1,95 @@
+/**
+ * `TCPClientEndpoint`: connecting over TCP (IPv4 or IPv6).
+ *
+ * @module
+ */
+
+import { checkTimeout, DEFAULT_TIMEOUT } from "./_client_options.ts";
+import type {
+  ClientEndpoint,
+  DialedConnection,
+  DialOptions,
+} from "./client_endpoint.ts";
+
+/** Options of `TCPClientEndpoint`. */
+export interface TCPClientEndpointOptions {
+  /** The host name or IP address to connect to (`::1` for IPv6, no brackets). */
+  hostname: string;
+  /** The port, 1-65535. */
+  port: number;
+  /** Seconds to wait for the connection. Default 30, as in Twisted. */
+  timeout?: number;
+}
+
+/**
+ * Where to connect over TCP (Twisted's `TCP4ClientEndpoint` and
+ * `HostnameEndpoint`). `clientFromString("tcp:host=H:port=P")` makes one.
+ * Its connections can be upgraded with `transport.startTLS()`.
+ *
+ * @example
+ * ```ts ignore
+ * import {
+ *   ClientFactory,
+ *   connect,
+ *   Protocol,
+ *   TCPClientEndpoint,
+ * } from "@torsion/protocols";
+ *
+ * const endpoint = new TCPClientEndpoint({ hostname: "127.0.0.1", port: 8007, timeout: 5 });
+ * const protocol = await connect(endpoint, ClientFactory.forProtocol(Protocol));
+ * ```
+ */
+export class TCPClientEndpoint implements ClientEndpoint {
+  /** The options this endpoint connects with. */
+  readonly options: TCPClientEndpointOptions;
+  /** Seconds to wait for the connection. */
+  readonly timeout: number;
+
+  /**
+   * Describe where to connect.
+   *
+   * @param options Host, port, timeout.
+   * @throws {TypeError} When the host name is empty.
+   * @throws {RangeError} When the port is not in 1-65535 or the timeout not above 0.
+   */
+  constructor(options: TCPClientEndpointOptions) {
+    if (typeof options.hostname !== "string" || options.hostname === "") {
+      throw new TypeError(`Invalid host name: ${options.hostname}`);
+    }
+    if (
+      !Number.isInteger(options.port) || options.port < 1 ||
+      options.port > 65535
+    ) {
+      throw new RangeError(`Port out of range: ${options.port}`);
+    }
+    this.options = options;
+    this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * Where this endpoint connects to.
+   *
+   * @returns The TCP address.
+   */
+  getDestination(): Deno.NetAddr {
+    const { hostname, port } = this.options;
+    return { transport: "tcp", hostname, port };
+  }
+
+  /**
+   * Open a TCP connection.
+   *
+   * @param options `signal`: abort to give up.
+   * @returns The connection, upgradable with `startTLS`.
+   */
+  async dial(options: DialOptions = {}): Promise<DialedConnection> {
+    const { hostname, port } = this.options;
+    const conn = await Deno.connect({
+      hostname,
+      port,
+      transport: "tcp",
+      signal: options.signal,
+    });
+    return { conn, tlsHostname: hostname };
+  }
+}
