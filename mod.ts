@@ -55,3 +55,8 @@ export * from "./endpoints/connect_error.ts";
 export * from "./endpoints/tcp_client_endpoint.ts";
 export * from "./endpoints/tls_client_endpoint.ts";
 export * from "./endpoints/unix_client_endpoint.ts";
+export * from "./endpoints/datagram_protocol.ts";
+export * from "./endpoints/listen_datagram.ts";
+export * from "./endpoints/tls_handshake_error.ts";
+export * from "./endpoints/tls_server_endpoint.ts";
+export * from "./endpoints/unix_server_endpoint.ts";

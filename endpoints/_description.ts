@@ -69,7 +69,7 @@ export function parsePort(value: string | undefined, text: string): number {
   ) {
     throw new TypeError(
       `Invalid port in endpoint description: ${
-        value ?? "(missing)"
+        value || "(missing)"
       } in ${text}`,
     );
   }
@@ -105,4 +105,75 @@ export function withPort(text: string, port: number): string {
     if (positional !== -1) parts[positional] = String(port);
   }
   return parts.join(":");
+}
+
+/**
+ * The one positional argument of a kind (a port, a path), or the same given
+ * as `key=`; a second positional argument, or both forms, is an error.
+ */
+export function argument(
+  description: Description,
+  key: string,
+): string | undefined {
+  const { args, kwargs, text } = description;
+  const keyed = kwargs.get(key);
+  const unexpected = keyed !== undefined ? args[0] : args[1];
+  if (unexpected !== undefined) {
+    throw new TypeError(
+      `Unexpected argument in endpoint description: ${unexpected} in ${text}`,
+    );
+  }
+  return keyed ?? args[0];
+}
+
+/** A keyword argument that may be absent but not empty (`interface=`). */
+export function option(
+  description: Description,
+  key: string,
+): string | undefined {
+  const value = description.kwargs.get(key);
+  if (value === "") {
+    throw new TypeError(
+      `Empty option in endpoint description: ${key} in ${description.text}`,
+    );
+  }
+  return value;
+}
+
+/** A whole number option in `[min, max]`, written in decimal digits. */
+export function parseInteger(
+  value: string,
+  key: string,
+  text: string,
+  range: { min: number; max: number },
+): number {
+  const number = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= range.min && number <= range.max)) {
+    throw new TypeError(
+      `Invalid ${key} in endpoint description: ${value} in ${text} (expected ${range.min}-${range.max})`,
+    );
+  }
+  return number;
+}
+
+/** A file mode in octal, as `chmod` takes it: `660`, `0660`, `0o660`. */
+export function parseMode(value: string, text: string): number {
+  const match = /^(?:0o)?([0-7]{1,4})$/i.exec(value);
+  if (match === null) {
+    throw new TypeError(
+      `Invalid mode in endpoint description: ${value} in ${text} (expected octal, e.g. 660)`,
+    );
+  }
+  return parseInt(match[1], 8);
+}
+
+/** A comma-separated list of non-empty items (`alpn=h2,http/1.1`). */
+export function parseList(value: string, key: string, text: string): string[] {
+  const items = value.split(",");
+  if (items.some((item) => item === "")) {
+    throw new TypeError(
+      `Invalid ${key} in endpoint description: ${value} in ${text} (empty item)`,
+    );
+  }
+  return items;
 }

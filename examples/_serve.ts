@@ -19,6 +19,14 @@ export async function serve(
   services: Service[],
   args: string[] = [],
 ): Promise<void> {
+  // Signals first: a SIGTERM right after `listening on` must still be graceful.
+  const stopped = Promise.withResolvers<string>();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handlers = signals.map((signal) => {
+    const handler = (): void => stopped.resolve(signal);
+    Deno.addSignalListener(signal, handler);
+    return handler;
+  });
   const ports: ListeningPort[] = [];
   const onError = (error: unknown): void => console.error("error:", error);
   try {
@@ -34,13 +42,6 @@ export async function serve(
     await Promise.all(ports.map((port) => port.close({ timeout: 0 })));
     Deno.exit(error instanceof TypeError ? 2 : 4);
   }
-  const stopped = Promise.withResolvers<string>();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const handlers = signals.map((signal) => {
-    const handler = (): void => stopped.resolve(signal);
-    Deno.addSignalListener(signal, handler);
-    return handler;
-  });
   const signal = await stopped.promise;
   console.error(`${signal}: closing`);
   await Promise.all(ports.map((port) => port.close({ timeout: GRACE_MS })));

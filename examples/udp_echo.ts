@@ -1,0 +1,35 @@
+/**
+ * UDP echo (RFC 862, datagram form): every datagram received is sent back to
+ * its sender.
+ *
+ * Run: `deno run --allow-net=127.0.0.1:8077 examples/udp_echo.ts [DESCRIPTION ...]`
+ * (default `udp:8077:interface=127.0.0.1`). Datagrams need Deno's unstable
+ * `net` API: this package's `deno.json` enables it; elsewhere add
+ * `--unstable-net`. Talk to it: `socat - UDP:127.0.0.1:8077` or
+ * `nc -u 127.0.0.1 8077`.
+ *
+ * @module
+ */
+
+import { DatagramProtocol } from "../endpoints/datagram_protocol.ts";
+import { serveDatagram } from "./_serve_datagram.ts";
+
+/** Sends every datagram back where it came from. */
+export class UDPEcho extends DatagramProtocol {
+  /**
+   * Echo the datagram to its sender.
+   *
+   * @param data The datagram.
+   * @param addr The sender.
+   */
+  override datagramReceived(data: Uint8Array, addr: Deno.NetAddr): void {
+    this.transport!.write(data, addr);
+  }
+}
+
+/** Where the example listens by default. */
+export const defaults: string[] = ["udp:8077:interface=127.0.0.1"];
+
+if (import.meta.main) {
+  await serveDatagram(() => new UDPEcho(), defaults, Deno.args);
+}
