@@ -14,6 +14,7 @@
  * @module
  */
 
+import { FrameDelivery } from "./_frame_delivery.ts";
 import { connectedTransport } from "./_framing.ts";
 import { encodeIntN, IntNParser } from "./_int_n_parser.ts";
 import { LengthLimitExceededError } from "./length_limit_exceeded_error.ts";
@@ -72,9 +73,12 @@ export class IntNStringReceiver extends Protocol {
    * non-negative integer (else parsing throws a RangeError).
    */
   MAX_LENGTH = 99999;
-  #parser: IntNParser | null = null;
-  #paused = false;
-  #receiving = false;
+  #delivery = new FrameDelivery(
+    this,
+    () => new IntNParser(this.prefixLength, this.MAX_LENGTH),
+    LengthLimitExceededError,
+    (error) => this.lengthLimitExceeded(error.length),
+  );
 
   /**
    * Called with each string received. Override it; the default throws.
@@ -120,61 +124,24 @@ export class IntNStringReceiver extends Protocol {
    * @param data Bytes from the peer.
    */
   override dataReceived(data: Uint8Array): void {
-    const parser = this.#parser ??= new IntNParser(
-      this.prefixLength,
-      this.MAX_LENGTH,
-    );
-    if (parser.error || this.transport?.disconnecting) return;
-    parser.push(data);
-    this.#deliver();
+    this.#delivery.feed(data);
   }
 
   /** Hold delivery of strings and pause the transport's reading. */
   pauseProducing(): void {
-    this.#paused = true;
-    this.transport?.pauseProducing();
+    this.#delivery.pause();
   }
 
   /**
    * Resume the transport's reading and deliver the strings held meanwhile.
    */
   resumeProducing(): void {
-    this.#paused = false;
-    this.transport?.resumeProducing();
-    this.#deliver();
+    this.#delivery.resume();
   }
 
   /** Stop delivering strings and stop the transport's reading. */
   stopProducing(): void {
-    this.#paused = true;
-    this.transport?.stopProducing();
-  }
-
-  #deliver(): void {
-    // A hook that calls dataReceived or resumeProducing re-enters here: the
-    // loop already running picks the new bytes up, in order.
-    const parser = this.#parser;
-    if (this.#receiving || parser === null) return;
-    this.#receiving = true;
-    try {
-      while (
-        !this.#paused && !parser.error && !this.transport?.disconnecting
-      ) {
-        parser.maxLength = this.MAX_LENGTH;
-        let data: Uint8Array | undefined;
-        try {
-          data = parser.next();
-        } catch (error) {
-          if (!(error instanceof LengthLimitExceededError)) throw error;
-          this.lengthLimitExceeded(error.length);
-          return;
-        }
-        if (data === undefined) return;
-        this.stringReceived(data);
-      }
-    } finally {
-      this.#receiving = false;
-    }
+    this.#delivery.stop();
   }
 }
 

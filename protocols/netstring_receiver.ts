@@ -13,6 +13,7 @@
  * @module
  */
 
+import { FrameDelivery } from "./_frame_delivery.ts";
 import { connectedTransport } from "./_framing.ts";
 import { encodeNetstring, NetstringParser } from "./_netstring_parser.ts";
 import { NetstringParseError } from "./netstring_parse_error.ts";
@@ -65,9 +66,12 @@ export class NetstringReceiver extends Protocol {
    * non-negative integer (else parsing throws a RangeError).
    */
   MAX_LENGTH = 99999;
-  #parser = new NetstringParser();
-  #paused = false;
-  #receiving = false;
+  #delivery = new FrameDelivery(
+    this,
+    () => new NetstringParser(),
+    NetstringParseError,
+    (error) => this.netstringParseError(error),
+  );
 
   /**
    * Called with each netstring's payload. Override it; the default throws.
@@ -109,56 +113,23 @@ export class NetstringReceiver extends Protocol {
    * @param data Bytes from the peer.
    */
   override dataReceived(data: Uint8Array): void {
-    if (this.#parser.error || this.transport?.disconnecting) return;
-    this.#parser.push(data);
-    this.#deliver();
+    this.#delivery.feed(data);
   }
 
   /** Hold delivery of strings and pause the transport's reading. */
   pauseProducing(): void {
-    this.#paused = true;
-    this.transport?.pauseProducing();
+    this.#delivery.pause();
   }
 
   /**
    * Resume the transport's reading and deliver the strings held meanwhile.
    */
   resumeProducing(): void {
-    this.#paused = false;
-    this.transport?.resumeProducing();
-    this.#deliver();
+    this.#delivery.resume();
   }
 
   /** Stop delivering strings and stop the transport's reading. */
   stopProducing(): void {
-    this.#paused = true;
-    this.transport?.stopProducing();
-  }
-
-  #deliver(): void {
-    // A hook that calls dataReceived or resumeProducing re-enters here: the
-    // loop already running picks the new bytes up, in order.
-    if (this.#receiving) return;
-    this.#receiving = true;
-    const parser = this.#parser;
-    try {
-      while (
-        !this.#paused && !parser.error && !this.transport?.disconnecting
-      ) {
-        parser.maxLength = this.MAX_LENGTH;
-        let data: Uint8Array | undefined;
-        try {
-          data = parser.next();
-        } catch (error) {
-          if (!(error instanceof NetstringParseError)) throw error;
-          this.netstringParseError(error);
-          return;
-        }
-        if (data === undefined) return;
-        this.stringReceived(data);
-      }
-    } finally {
-      this.#receiving = false;
-    }
+    this.#delivery.stop();
   }
 }
