@@ -19,3 +19,17 @@ export function closeQuietly(conn: Deno.Conn): void {
     // Already closed.
   }
 }
+
+/** Check a TCP destination: a non-empty host name and a port in 1-65535. */
+export function checkDestination(
+  options: { hostname: string; port: number },
+): void {
+  if (typeof options.hostname !== "string" || options.hostname === "") {
+    throw new TypeError(`Invalid host name: ${options.hostname}`);
+  }
+  if (
+    !Number.isInteger(options.port) || options.port < 1 || options.port > 65535
+  ) {
+    throw new RangeError(`Port out of range: ${options.port}`);
+  }
+}

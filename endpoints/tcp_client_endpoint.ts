@@ -4,7 +4,11 @@
  * @module
  */
 
-import { checkTimeout, DEFAULT_TIMEOUT } from "./_client_options.ts";
+import {
+  checkDestination,
+  checkTimeout,
+  DEFAULT_TIMEOUT,
+} from "./_client_options.ts";
 import type {
   ClientEndpoint,
   DialedConnection,
@@ -53,15 +57,7 @@ export class TCPClientEndpoint implements ClientEndpoint {
    * @throws {RangeError} When the port is not in 1-65535 or the timeout not above 0.
    */
   constructor(options: TCPClientEndpointOptions) {
-    if (typeof options.hostname !== "string" || options.hostname === "") {
-      throw new TypeError(`Invalid host name: ${options.hostname}`);
-    }
-    if (
-      !Number.isInteger(options.port) || options.port < 1 ||
-      options.port > 65535
-    ) {
-      throw new RangeError(`Port out of range: ${options.port}`);
-    }
+    checkDestination(options);
     this.options = options;
     this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
   }

@@ -5,6 +5,7 @@
  */
 
 import {
+  checkDestination,
   checkTimeout,
   closeQuietly,
   DEFAULT_TIMEOUT,
@@ -75,15 +76,7 @@ export class TLSClientEndpoint implements ClientEndpoint {
    * @throws {RangeError} When the port is not in 1-65535 or the timeout not above 0.
    */
   constructor(options: TLSClientEndpointOptions) {
-    if (typeof options.hostname !== "string" || options.hostname === "") {
-      throw new TypeError(`Invalid host name: ${options.hostname}`);
-    }
-    if (
-      !Number.isInteger(options.port) || options.port < 1 ||
-      options.port > 65535
-    ) {
-      throw new RangeError(`Port out of range: ${options.port}`);
-    }
+    checkDestination(options);
     this.options = options;
     this.timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
   }
