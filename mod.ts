@@ -60,3 +60,5 @@ export * from "./endpoints/listen_datagram.ts";
 export * from "./endpoints/tls_handshake_error.ts";
 export * from "./endpoints/tls_server_endpoint.ts";
 export * from "./endpoints/unix_server_endpoint.ts";
+export * from "./endpoints/haproxy_server_endpoint.ts";
+export * from "./endpoints/proxy_protocol_error.ts";

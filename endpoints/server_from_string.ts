@@ -15,6 +15,7 @@ import {
   parseMode,
   parsePort,
 } from "./_description.ts";
+import { HAProxyServerEndpoint } from "./haproxy_server_endpoint.ts";
 import type { ServerEndpoint } from "./server_endpoint.ts";
 import { TCPServerEndpoint } from "./tcp_server_endpoint.ts";
 import { TLSServerEndpoint } from "./tls_server_endpoint.ts";
@@ -41,6 +42,7 @@ const UNIX_KEYS = ["address", "mode", "backlog"] as const;
  * | `tcp6:PORT[:interface=\:\:1]` | TCP over IPv6 (`::` by default) |
  * | `tls:PORT:certKey=CERT.pem:privateKey=KEY.pem[:interface=HOST][:alpn=h2,http/1.1][:handshakeTimeout=MS]` | TLS over TCP (`ssl:` is a synonym) |
  * | `unix:PATH[:mode=660]` | a Unix socket; a stale socket file is replaced, the file removed on close |
+ * | `haproxy:DESCRIPTION[:headerTimeout=MS]` | `tcp:`, `tcp6:` or `unix:` behind a proxy sending the PROXY protocol (v1 or v2) |
  *
  * `backlog=N` (1-65535) is accepted for Twisted compatibility but Deno does
  * not expose it, so it is not applied. For `tls:` the PEM files are read
@@ -48,7 +50,10 @@ const UNIX_KEYS = ["address", "mode", "backlog"] as const;
  * that file must hold both the certificate and the key.
  * `extraCertChain=FILE` appends intermediate certificates.
  * `handshakeTimeout` (ms, default 10 000) bounds how long a peer may take
- * to complete the TLS handshake. Datagram (`udp:`) descriptions go to
+ * to complete the TLS handshake. `headerTimeout` (ms, default 10 000) bounds
+ * how long a connection to a `haproxy:` endpoint may take to send its PROXY
+ * header; `haproxy:tls:` is refused (see `HAProxyServerEndpoint`).
+ * Datagram (`udp:`) descriptions go to
  * `listenDatagram` instead.
  *
  * @param description The description, e.g. `tcp:8007:interface=127.0.0.1`.
@@ -113,6 +118,8 @@ export function serverFromString(description: string): ServerEndpoint {
         description,
       });
     }
+    case "haproxy":
+      return haproxyFromString(description);
     case "udp":
       throw new TypeError(
         `Datagram endpoint in a stream server description: udp in ${description} (use listenDatagram)`,
@@ -122,6 +129,51 @@ export function serverFromString(description: string): ServerEndpoint {
         `Unknown endpoint type in description: ${parsed.kind} in ${description}`,
       );
   }
+}
+
+// `haproxy:` followed by any stream server description; `headerTimeout=MS`
+// may appear among the inner description's options and is taken out of it.
+function haproxyFromString(description: string): HAProxyServerEndpoint {
+  const colon = description.indexOf(":");
+  const inner = colon === -1 ? "" : description.slice(colon + 1);
+  const parts: string[] = [];
+  let timeout: string | undefined;
+  let start = 0;
+  for (let i = 0; i <= inner.length; i++) {
+    if (inner[i] === "\\") i++;
+    else if (i === inner.length || inner[i] === ":") {
+      const part = inner.slice(start, i);
+      start = i + 1;
+      if (!part.startsWith("headerTimeout=")) parts.push(part);
+      else if (timeout !== undefined) {
+        throw new TypeError(
+          `Duplicate option in endpoint description: headerTimeout in ${description}`,
+        );
+      } else timeout = part.slice("headerTimeout=".length);
+    }
+  }
+  const kind = (parts[0] ?? "").trim().toLowerCase();
+  if (kind === "") {
+    throw new TypeError(
+      `Missing endpoint after haproxy: in endpoint description: ${description}`,
+    );
+  }
+  if (kind === "tls" || kind === "ssl" || kind === "haproxy") {
+    throw new TypeError(
+      kind === "haproxy"
+        ? `Nested haproxy: in endpoint description: ${description}`
+        : `PROXY protocol over TLS is not supported: ${kind} in ${description} (the header precedes the TLS handshake, which Deno.listenTls reads itself; terminate TLS in the proxy)`,
+    );
+  }
+  return new HAProxyServerEndpoint(serverFromString(parts.join(":")), {
+    headerTimeout: timeout === undefined
+      ? undefined
+      : parseInteger(timeout, "headerTimeout", description, {
+        min: 1,
+        max: 2 ** 31 - 1,
+      }),
+    description,
+  });
 }
 
 function parseTcp(

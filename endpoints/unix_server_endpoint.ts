@@ -16,6 +16,7 @@ import {
   type ListeningPort,
   type ListenOptions,
   serveListener,
+  type ServeListenerOptions,
 } from "./listening_port.ts";
 import type { ServerEndpoint } from "./server_endpoint.ts";
 
@@ -102,18 +103,25 @@ export class UNIXServerEndpoint implements ServerEndpoint {
       listener.close();
       throw error;
     }
+    const before = (options as ServeListenerOptions).prepare;
     return serveListener(new SocketFileListener(listener, bound), factory, {
       ...options,
       description: this.options.description ?? `unix:${escapeValue(path)}`,
-      // Deno reports an unnamed peer socket with a null path.
-      prepare: (conn) =>
-        Promise.resolve({
+      prepare: async (accepted) => {
+        // A wrapping endpoint's step (a PROXY header) runs first.
+        const { conn, peer, alpnProtocol } = before
+          ? await before(accepted)
+          : { conn: accepted, peer: undefined, alpnProtocol: undefined };
+        // Deno reports an unnamed peer socket with a null path.
+        return {
           conn,
-          peer: {
+          alpnProtocol,
+          peer: peer ?? {
             transport: "unix",
             path: (conn.remoteAddr as Deno.UnixAddr).path ?? "",
           },
-        }),
+        };
+      },
     });
   }
 }
