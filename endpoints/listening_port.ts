@@ -240,6 +240,13 @@ class StreamListeningPort implements ListeningPort {
         if (!this.#listening || error instanceof Deno.errors.BadResource) {
           return;
         }
+        // A peer that reset before we accepted it (a health check, a port
+        // scan) is not an error of ours: take the next one at once.
+        if (
+          error instanceof Deno.errors.NotConnected ||
+          error instanceof Deno.errors.ConnectionReset ||
+          error instanceof Deno.errors.ConnectionAborted
+        ) continue;
         this.metrics.errors++;
         this.#report(error);
         await new Promise<void>((resolve) => {

@@ -30,6 +30,17 @@ export interface TCPServerEndpointOptions {
   description?: string;
 }
 
+/** Options of `TCPServerEndpoint.listen`. */
+export interface TCPListenOptions extends ListenOptions {
+  /**
+   * Set `SO_REUSEPORT`: several processes (or listeners) may bind the same
+   * address and port, and Linux spreads incoming connections among them.
+   * Needs `--unstable-net` (or `"unstable": ["net"]` in `deno.json`).
+   * Wrapping endpoints pass it on to the TCP endpoint they wrap.
+   */
+  reusePort?: boolean;
+}
+
 /**
  * Where to listen on TCP (Twisted's `TCP4ServerEndpoint`/`TCP6ServerEndpoint`).
  * `serverFromString("tcp:8007")` makes one.
@@ -67,18 +78,24 @@ export class TCPServerEndpoint implements ServerEndpoint {
    * Bind and serve `factory`.
    *
    * @param factory Builds a protocol per connection.
-   * @param options Error reporting, cancellation.
+   * @param options Error reporting, cancellation, `reusePort`.
    * @returns The listening port, once bound; rejects with
    *   `Deno.errors.AddrInUse` when the address is taken.
    */
   // deno-lint-ignore require-await
   async listen(
     factory: Factory,
-    options: ListenOptions = {},
+    options: TCPListenOptions = {},
   ): Promise<ListeningPort> {
     const { port, ipv6 = false } = this.options;
     const hostname = this.options.hostname ?? (ipv6 ? "::" : "0.0.0.0");
-    const listener = Deno.listen({ port, hostname, transport: "tcp" });
+    // Only when asked: the option throws without --unstable-net.
+    const listener = Deno.listen({
+      port,
+      hostname,
+      transport: "tcp",
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
     const addr = listener.addr as Deno.NetAddr;
     const kind = ipv6 ? "tcp6" : "tcp";
     const text = this.options.description;

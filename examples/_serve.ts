@@ -1,50 +1,30 @@
-// The main of every example: listen on each description given on the command
-// line (or the example's defaults), print `listening on DESCRIPTION` once per
-// endpoint, and close gracefully on SIGINT or SIGTERM.
+// The main of every stream example: the runner (`cli.ts serve`) on the
+// example's own factories, so `deno run -A examples/echo.ts [DESCRIPTION...]`
+// behaves as `deno run -A cli.ts serve examples/echo.ts [DESCRIPTION...]`:
+// the example's defaults when no description is given, `listening on
+// DESCRIPTION` once per endpoint, a graceful close on SIGINT or SIGTERM, the
+// same options (`--grace`, `--log-format`, `--workers`, ...) and exit codes.
 
-import { listen } from "../endpoints/listen.ts";
-import type { ListeningPort } from "../endpoints/listening_port.ts";
-import type { Factory } from "../protocols/factory.ts";
+import { run } from "../runner/_run.ts";
+import type { Service } from "../runner/_load.ts";
 
-/** A factory and where to serve it when no description is given. */
-export interface Service {
-  factory: Factory;
-  defaults: string[];
-}
+export type { Service };
 
-/** How long connections get to flush on shutdown before they are aborted. */
-const GRACE_MS = 5000;
-
+/**
+ * Serve `services` as the command line says, then exit.
+ *
+ * @param services The example's factories and their default descriptions.
+ * @param args The command line (`Deno.args`).
+ */
 export async function serve(
   services: Service[],
   args: string[] = [],
-): Promise<void> {
-  // Signals first: a SIGTERM right after `listening on` must still be graceful.
-  const stopped = Promise.withResolvers<string>();
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const handlers = signals.map((signal) => {
-    const handler = (): void => stopped.resolve(signal);
-    Deno.addSignalListener(signal, handler);
-    return handler;
-  });
-  const ports: ListeningPort[] = [];
-  const onError = (error: unknown): void => console.error("error:", error);
-  try {
-    for (const { factory, defaults } of services) {
-      for (const description of args.length > 0 ? args : defaults) {
-        const port = await listen(description, factory, { onError });
-        ports.push(port);
-        console.log(`listening on ${port.description}`);
-      }
-    }
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : error}`);
-    await Promise.all(ports.map((port) => port.close({ timeout: 0 })));
-    Deno.exit(error instanceof TypeError ? 2 : 4);
-  }
-  const signal = await stopped.promise;
-  console.error(`${signal}: closing`);
-  await Promise.all(ports.map((port) => port.close({ timeout: GRACE_MS })));
-  signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]));
-  Deno.exit(0);
+): Promise<never> {
+  Deno.exit(
+    await run(args, {
+      services,
+      module: Deno.mainModule,
+      script: new URL(Deno.mainModule).pathname.split("/").slice(-2).join("/"),
+    }),
+  );
 }

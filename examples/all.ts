@@ -3,12 +3,14 @@
  * `deno task start` run): echo 8007, qotd 8017, counter 8027, answer 8037,
  * chat 8047, netstring_echo 8057, int32_echo 8067. Ctrl+C stops.
  *
- * Run: `deno run --allow-net=127.0.0.1 examples/all.ts`
+ * Run: `deno run --allow-net=127.0.0.1 examples/all.ts`, or through the
+ * runner, which serves a module's `services` export:
+ * `deno run --allow-net=127.0.0.1 --allow-read=. cli.ts serve examples/all.ts`
  *
  * @module
  */
 
-import { serve } from "./_serve.ts";
+import { serve, type Service } from "./_serve.ts";
 import * as answer from "./answer.ts";
 import * as chat from "./chat.ts";
 import * as counter from "./counter.ts";
@@ -17,6 +19,15 @@ import * as int32Echo from "./int32_echo.ts";
 import * as netstringEcho from "./netstring_echo.ts";
 import * as qotd from "./qotd.ts";
 
-if (import.meta.main) {
-  await serve([echo, qotd, counter, answer, chat, netstringEcho, int32Echo]);
-}
+/** Each example's factory with its default descriptions. */
+export const services: Service[] = [
+  echo,
+  qotd,
+  counter,
+  answer,
+  chat,
+  netstringEcho,
+  int32Echo,
+];
+
+if (import.meta.main) await serve(services, Deno.args);

@@ -374,3 +374,37 @@ Deno.test("Factory.forProtocol builds protocols that know their factory; no prot
   assert.equal(protocol.factory, factory);
   assert.throws(() => new Factory().buildProtocol(addr), TypeError);
 });
+
+Deno.test("a peer that resets before it is accepted is neither an error nor a reason to back off", async () => {
+  const errors: unknown[] = [];
+  const real = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let resets = 3;
+  const resetting = new Proxy(real, {
+    get(target, key) {
+      if (key === "accept") {
+        return () =>
+          resets-- > 0
+            ? Promise.reject(
+              new Deno.errors.NotConnected("Socket is not connected"),
+            )
+            : target.accept();
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  // No clock is advanced: a back-off would hang this test.
+  const port = serveListener(resetting, new ListFactory(() => new Echo()), {
+    clock: new Clock(),
+    onError: (e) => errors.push(e),
+  });
+  const client = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: portOf(port),
+  });
+  assert.equal(await echoRoundTrip(client, "fine"), "fine");
+  assert.deepEqual(errors, []);
+  assert.equal(port.metrics.errors, 0);
+  client.close();
+  await port.close();
+});
