@@ -63,3 +63,4 @@ export * from "./endpoints/unix_server_endpoint.ts";
 export * from "./endpoints/haproxy_server_endpoint.ts";
 export * from "./endpoints/proxy_protocol_error.ts";
 export * from "./protocols/policies/mod.ts";
+export * from "./protocols/file_sender.ts";

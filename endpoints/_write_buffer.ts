@@ -190,12 +190,15 @@ export class WriteBuffer {
   #checkLowWater(): void {
     if (!this.#full || this.#buffered > this.lowWaterMark) return;
     this.#full = false;
-    if (this.#producer !== null && this.#streaming && this.#producerPaused) {
+    // Announced before the producer resumes: what it writes may fill the
+    // buffer again, and bufferFull must then come after bufferDrained.
+    this.#options.onDrained?.();
+    if (this.#full) return; // bufferDrained filled it again: stay paused
+    const producer = this.#producer;
+    if (producer !== null && this.#streaming && this.#producerPaused) {
       this.#producerPaused = false;
-      const producer = this.#producer;
       this.callProducer(() => producer.resumeProducing());
     }
-    this.#options.onDrained?.();
   }
 
   // Take the next write: queued small chunks copied into one buffer (one

@@ -314,7 +314,10 @@ export class ConnTransport implements Transport {
    * @throws {Error} When a producer is already registered.
    */
   registerProducer(producer: Producer, streaming: boolean): void {
-    if (this.#state === "closed") {
+    // Once connectionLost was delivered (the socket may linger a little
+    // longer) or the write side is shut, no write will ever leave: a
+    // producer would wait forever.
+    if (this.#state === "closed" || this.#lostReported || this.#writeShut) {
       this.#buffer.callProducer(() => producer.stopProducing());
       return;
     }
@@ -411,6 +414,9 @@ export class ConnTransport implements Transport {
   async #readLoop(): Promise<void> {
     let size = INITIAL_READ;
     let smallReads = 0;
+    // Closing: what arrives is dropped unread, so one buffer serves every
+    // read (a fresh one each time would be garbage at the peer's pace).
+    let drain: Uint8Array | null = null;
     while (!this.#isClosed()) {
       while (this.#readPaused && this.#isOpen()) {
         await new Promise<void>((resolve) => this.#resumeRead = resolve);
@@ -421,7 +427,9 @@ export class ConnTransport implements Transport {
         await this.#upgrading.catch(() => {});
       }
       if (this.#isClosed()) return;
-      const buffer = new Uint8Array(size);
+      const buffer = this.#isOpen()
+        ? new Uint8Array(size)
+        : (drain ??= new Uint8Array(MAX_READ));
       let n: number | null;
       try {
         n = await this.#conn.read(buffer);

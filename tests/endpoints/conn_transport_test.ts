@@ -374,7 +374,8 @@ Deno.test("bufferFull and bufferDrained follow the water marks; a push producer 
   const client = await connectTo(port);
   assert.equal((await readAll(client)).length, 2 * 1024 * 1024);
   await (await factory.nth(0)).lost.promise;
-  assert.deepEqual(events, ["pause", "full", "resume", "drained"]);
+  // bufferDrained runs before the producer resumes, and unregisters it here.
+  assert.deepEqual(events, ["pause", "full", "drained"]);
   client.close();
 });
 

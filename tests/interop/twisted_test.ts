@@ -588,7 +588,10 @@ for (
           `${script} to stop`,
         );
         assert.equal(code, 0, stderr);
-        assert.doesNotMatch(stderr, /error|fail|uncaught/i);
+        // No log line at error level, no uncaught exception, and the port
+        // closed with no errors counted.
+        assert.doesNotMatch(stderr, /\bERROR\b|uncaught/i);
+        assert.match(stderr, /closed .*errors=0/);
       }
     },
   });
