@@ -35,44 +35,186 @@ export interface LineEncoderStreamOptions {
   delimiter?: string | Uint8Array;
 }
 
-// The line parser in the shape the decoder pair wants: a refused line is
-// thrown, and the end of input yields the unterminated last line.
-function lineFrames<T>(
-  options: LineDecoderStreamOptions,
-  convert: (line: Uint8Array) => T,
-): FrameParser<T> {
-  const parser = new LineParser(
+const NO_LINES: string[] = [];
+
+function lineParser(options: LineDecoderStreamOptions): LineParser {
+  return new LineParser(
     delimiterBytes(options.delimiter ?? "\r\n"),
     options.maxLength ?? 16384,
   );
-  let last: Uint8Array | null = null;
-  return {
-    push(chunk: Uint8Array): void {
-      parser.feed(chunk);
-    },
-    next(): T | undefined {
-      if (last !== null) {
-        const line = last;
-        last = null;
-        return convert(line);
+}
+
+// The parser's next line; undefined when it needs more bytes. A refused line
+// is thrown.
+function parsedLine(parser: LineParser): Uint8Array | undefined {
+  const line = parser.next();
+  if (line === null) return undefined;
+  if (line instanceof LineTooLongError) {
+    parser.clear();
+    throw line;
+  }
+  return line;
+}
+
+// At the end of the input, after every complete line was taken: the
+// unterminated last line, or null.
+function lastLine(parser: LineParser): Uint8Array | null {
+  const rest = parser.takeAll();
+  if (rest.length > parser.maxLength) {
+    throw new LineTooLongError(rest.length, parser.maxLength);
+  }
+  return rest.length === 0 ? null : rest;
+}
+
+// LineDecoderStream's frames: the parser's lines as they come.
+class ByteLines implements FrameParser<Uint8Array> {
+  #parser: LineParser;
+  #last: Uint8Array | null = null;
+
+  constructor(options: LineDecoderStreamOptions) {
+    this.#parser = lineParser(options);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#parser.feed(chunk);
+  }
+
+  next(): Uint8Array | undefined {
+    if (this.#last === null) return parsedLine(this.#parser);
+    const line = this.#last;
+    this.#last = null;
+    return line;
+  }
+
+  end(): void {
+    this.#last = lastLine(this.#parser);
+  }
+}
+
+// The delimiter as a string when it is all ASCII, else null.
+function asciiDelimiter(delimiter: Uint8Array): string | null {
+  for (const byte of delimiter) if (byte >= 0x80) return null;
+  return String.fromCharCode(...delimiter);
+}
+
+// Index of the last occurrence of `delimiter` in `chunk`, or -1.
+function lastIndexOf(chunk: Uint8Array, delimiter: Uint8Array): number {
+  const d = delimiter.length;
+  const last = delimiter[d - 1];
+  for (let i = chunk.length - 1; i >= d - 1; i--) {
+    if (chunk[i] !== last) continue;
+    let k = 1;
+    while (k < d && chunk[i - k] === delimiter[d - 1 - k]) k++;
+    if (k === d) return i - d + 1;
+  }
+  return -1;
+}
+
+// TextLineDecoderStream's frames. Decoding each line with its own
+// TextDecoder call costs more than finding it, so when the delimiter is
+// ASCII the complete lines of a chunk are decoded in one call and the text is
+// split at the delimiter. That gives each line exactly as decodeLine would:
+// a UTF-8 decoder turns an ASCII byte into the same character and nothing
+// else into an ASCII character, and starts afresh at every ASCII byte (a
+// sequence it cuts short becomes one U+FFFD, as at the end of the input). So
+// the delimiter occurs in the text where it occurs in the bytes, and the text
+// between two occurrences is the decoding of the bytes between them. The
+// parser still takes what needs its state: a line begun in an earlier chunk,
+// and the unfinished rest of each chunk.
+class TextLines implements FrameParser<string> {
+  #parser: LineParser;
+  #bytes: Uint8Array;
+  #delimiter: string | null;
+  // Lines split from a chunk: #lines[#next] to #lines[#count - 1] are still
+  // to hand out.
+  #lines: string[] = NO_LINES;
+  #next = 0;
+  #count = 0;
+  // Take the rest of the chunk back from the parser after its next line.
+  #retry = false;
+  #last: string | null = null;
+
+  constructor(options: LineDecoderStreamOptions) {
+    this.#parser = lineParser(options);
+    this.#bytes = this.#parser.delimiter;
+    this.#delimiter = asciiDelimiter(this.#bytes);
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.#parser.bufferedLength === 0 && this.#next === this.#count) {
+      this.#retry = false;
+      this.#split(chunk);
+    } else {
+      this.#parser.feed(chunk);
+      this.#retry = this.#delimiter !== null;
+    }
+  }
+
+  next(): string | undefined {
+    if (this.#next < this.#count) return this.#lines[this.#next++];
+    if (this.#count !== 0) {
+      this.#lines = NO_LINES;
+      this.#next = this.#count = 0;
+    }
+    if (this.#last !== null) {
+      const line = this.#last;
+      this.#last = null;
+      return line;
+    }
+    const parser = this.#parser;
+    const line = parsedLine(parser);
+    if (line === undefined) return undefined;
+    if (this.#retry && parser.bufferedLength !== 0) {
+      // The line ended in the chunk last pushed: the parser holds nothing
+      // else than the rest of it.
+      this.#retry = false;
+      const rest = parser.takeChunk()!;
+      if (parser.bufferedLength === 0) this.#split(rest);
+      else parser.unshift(rest);
+    }
+    return decodeLine(line);
+  }
+
+  end(): void {
+    const rest = lastLine(this.#parser);
+    if (rest !== null) this.#last = decodeLine(rest);
+  }
+
+  // Split the complete lines of `chunk`, which starts a line, and feed the
+  // rest to the parser; or feed it all to the parser, to be cut and decoded
+  // line by line, where the text cannot tell how many bytes a line holds (to
+  // check them against maxLength).
+  #split(chunk: Uint8Array): void {
+    const delimiter = this.#delimiter;
+    const at = delimiter === null ? -1 : lastIndexOf(chunk, this.#bytes);
+    if (at === -1) {
+      this.#parser.feed(chunk);
+      return;
+    }
+    // Not the whole chunk: a character cut short at its end would send the
+    // decoder down a path several times slower.
+    const end = at + this.#bytes.length;
+    const text = decodeLine(chunk.subarray(0, end));
+    const lines = text.split(delimiter!);
+    const count = lines.length - 1;
+    const max = this.#parser.maxLength;
+    // A line of n characters holds n bytes when each byte was one character,
+    // else n to 3n (a U+FFFD can stand for three).
+    const limit = text.length === end ? max : max / 3;
+    for (let i = 0; i < count; i++) {
+      if (lines[i].length > limit) {
+        this.#parser.feed(chunk);
+        return;
       }
-      const line = parser.next();
-      if (line === null) return undefined;
-      if (line instanceof LineTooLongError) {
-        parser.clear();
-        throw line;
-      }
-      return convert(line);
-    },
-    end(): void {
-      // Lines still complete in the buffer come first, then the rest.
-      const rest = parser.takeAll();
-      if (rest.length > parser.maxLength) {
-        throw new LineTooLongError(rest.length, parser.maxLength);
-      }
-      if (rest.length !== 0) last = rest;
-    },
-  };
+    }
+    this.#lines = lines;
+    this.#next = 0;
+    this.#count = count;
+    // lines[count] is "", or the end of the last occurrence where it overlaps
+    // the one before ("-" of "a---" split at "--"): ASCII, a byte a character.
+    const rest = end - lines[count].length;
+    if (rest < chunk.length) this.#parser.feed(chunk.subarray(rest));
+  }
 }
 
 /**
@@ -129,7 +271,7 @@ export class LineDecoderStream
    */
   constructor(options: LineDecoderStreamOptions = {}) {
     ({ readable: this.readable, writable: this.writable } = decoderPair(
-      lineFrames(options, (line) => line),
+      new ByteLines(options),
     ));
   }
 }
@@ -177,7 +319,7 @@ export class TextLineDecoderStream
    */
   constructor(options: LineDecoderStreamOptions = {}) {
     ({ readable: this.readable, writable: this.writable } = decoderPair(
-      lineFrames(options, decodeLine),
+      new TextLines(options),
     ));
   }
 }

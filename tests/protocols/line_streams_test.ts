@@ -1,6 +1,7 @@
 // LineDecoderStream, TextLineDecoderStream and LineEncoderStream.
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   LineDecoderStream,
   LineEncoderStream,
@@ -200,4 +201,233 @@ Deno.test("LineDecoderStream delivers every line decoded before a too-long line,
   assert.equal((await reader.read()).value, "a");
   assert.equal((await reader.read()).value, "b");
   await assert.rejects(reader.read(), LineTooLongError);
+});
+
+// TextLineDecoderStream decodes the complete lines of a chunk with one
+// TextDecoder call and splits the text at the delimiter. It must give what
+// LineDecoderStream gives with each line decoded on its own: the same strings,
+// the same error after the same lines, however the bytes are chunked, for
+// invalid UTF-8, byte-order marks, characters of 2 to 4 bytes, and
+// delimiters of one or more bytes (some that overlap themselves, some not
+// ASCII).
+
+const perLine = new TextDecoder("utf-8", { ignoreBOM: true });
+
+interface Outcome {
+  lines: string[];
+  error?: string;
+}
+
+async function outcome<T>(
+  input: Uint8Array[],
+  stream: ReadableWritablePair<T, Uint8Array>,
+  toString: (line: T) => string,
+): Promise<Outcome> {
+  const lines: string[] = [];
+  try {
+    for await (const line of ReadableStream.from(input).pipeThrough(stream)) {
+      lines.push(toString(line));
+    }
+    return { lines };
+  } catch (error) {
+    return {
+      lines,
+      error: `${(error as Error).name}: ${(error as Error).message}`,
+    };
+  }
+}
+
+function cut(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const ends = [...new Set(cuts.map((c) => c % (bytes.length + 1)))]
+    .sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (const end of [...ends, bytes.length]) {
+    if (end > start) out.push(bytes.slice(start, end));
+    start = end;
+  }
+  return out;
+}
+
+const delimiters = [
+  "\r\n",
+  "\n",
+  "\0",
+  "<|>",
+  "--",
+  "\r\n\r\n",
+  "aba",
+  "\u00e9",
+  new Uint8Array([0xff]),
+  new Uint8Array([0xe2, 0x82]),
+];
+const pieces = [
+  ..."ab-<|>\r\n\0".split("").map((c) => b(c)),
+  b("\u00e9"), // 2 bytes
+  b("\u20ac"), // 3 bytes
+  b("\u{1d11e}"), // 4 bytes
+  b("\ufeff"), // a byte-order mark
+  ...[[0x80], [0xbf], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xff], [
+    0xed,
+    0xa0,
+    0x80,
+  ]].map((bytes) => new Uint8Array(bytes)),
+];
+// A piece is one of `pieces`, or (the last three indexes) the delimiter, its
+// first byte or its last byte, so that lines, partial delimiters and
+// overlapping ones turn up often.
+const piece = fc.nat({ max: pieces.length + 2 });
+const textInput = fc.record({
+  delimiter: fc.constantFrom(...delimiters),
+  // Each line may end a chunk (so that the next chunk starts a line) or not.
+  lines: fc.array(
+    fc.record({
+      parts: fc.array(piece, { maxLength: 10 }),
+      cutAfter: fc.boolean(),
+    }),
+    { maxLength: 14 },
+  ),
+  rest: fc.array(piece, { maxLength: 5 }),
+  cuts: fc.array(fc.nat(), { maxLength: 8 }),
+  maxLength: fc.oneof(fc.integer({ min: 0, max: 24 }), fc.constant(16384)),
+});
+
+function textBytes(
+  d: Uint8Array,
+  lines: { parts: number[]; cutAfter: boolean }[],
+  rest: number[],
+): { bytes: Uint8Array; cuts: number[] } {
+  const extra = [d, d.subarray(0, 1), d.subarray(d.length - 1)];
+  const bytes: number[] = [];
+  const cuts: number[] = [];
+  const add = (parts: number[]): void => {
+    for (const i of parts) {
+      bytes.push(...(i < pieces.length ? pieces[i] : extra[i - pieces.length]));
+    }
+  };
+  for (const { parts, cutAfter } of lines) {
+    add(parts);
+    bytes.push(...d);
+    if (cutAfter) cuts.push(bytes.length);
+  }
+  add(rest);
+  return { bytes: new Uint8Array(bytes), cuts };
+}
+
+Deno.test("TextLineDecoderStream gives each line as decoded on its own (property)", async () => {
+  await fc.assert(
+    fc.asyncProperty(textInput, async (input) => {
+      const { delimiter, maxLength } = input;
+      const d = typeof delimiter === "string" ? b(delimiter) : delimiter;
+      const { bytes, cuts } = textBytes(d, input.lines, input.rest);
+      const chunks = cut(bytes, [...cuts, ...input.cuts]);
+      const options = { delimiter, maxLength };
+      const expected = await outcome(
+        chunks,
+        new LineDecoderStream(options),
+        (line) => perLine.decode(line),
+      );
+      const actual = await outcome(
+        chunks,
+        new TextLineDecoderStream(options),
+        (line) => line,
+      );
+      assert.deepEqual(actual, expected);
+    }),
+    { seed: 0x11e5, numRuns: 1000 },
+  );
+});
+
+Deno.test("TextLineDecoderStream: lines of one chunk, split from one decoding", async () => {
+  const text = (chunks: (string | Uint8Array)[], options = {}) =>
+    Array.fromAsync(
+      ReadableStream.from(chunks.map((c) => typeof c === "string" ? b(c) : c))
+        .pipeThrough(new TextLineDecoderStream(options)),
+    );
+  // A byte-order mark is text at the start of every line.
+  assert.deepEqual(await text(["\ufeffa\r\n\ufeffb\r\n\ufeff"]), [
+    "\ufeffa",
+    "\ufeffb",
+    "\ufeff",
+  ]);
+  // Invalid and cut-short sequences end at the delimiter.
+  assert.deepEqual(
+    await text([
+      new Uint8Array([0x61, 0xe2, 0x82, 13, 10, 0xff, 13, 10, 0xf0]),
+    ]),
+    ["a\ufffd", "\ufffd", "\ufffd"],
+  );
+  // A character split between chunks.
+  const euro = b("x\r\n\u20ac\r\ny");
+  assert.deepEqual(await text([euro.slice(0, 5), euro.slice(5)]), [
+    "x",
+    "\u20ac",
+    "y",
+  ]);
+  // A delimiter that overlaps itself: the first occurrence wins.
+  assert.deepEqual(await text(["a---b--c"], { delimiter: "--" }), [
+    "a",
+    "-b",
+    "c",
+  ]);
+  assert.deepEqual(await text(["a---", "b--"], { delimiter: "--" }), [
+    "a",
+    "-b",
+  ]);
+  // Lines spanning chunks, then several in one.
+  assert.deepEqual(
+    await text(["on", "e\nt", "wo\nthree\nfo", "ur"], { delimiter: "\n" }),
+    ["one", "two", "three", "four"],
+  );
+});
+
+Deno.test("TextLineDecoderStream: a line over maxLength in the middle of a chunk", async () => {
+  for (const long of ["x".repeat(11), "\u00e9".repeat(6), "\u20ac".repeat(4)]) {
+    const { lines, error } = await outcome(
+      [b(`ok\r\n\u00e9\r\n${long}\r\nnever\r\n`)],
+      new TextLineDecoderStream({ maxLength: 10 }),
+      (line) => line,
+    );
+    assert.deepEqual(lines, ["ok", "\u00e9"]);
+    assert.equal(
+      error,
+      `LineTooLongError: Line exceeds MAX_LENGTH: ${b(long).length} > 10`,
+    );
+  }
+});
+
+Deno.test("TextLineDecoderStream applies backpressure: input waits for lines to be read", async () => {
+  const decoder = new TextLineDecoderStream();
+  const writer = decoder.writable.getWriter();
+  let written = false;
+  const write = writer.write(b("a\r\nb\r\nc")).then(() => written = true);
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  assert.equal(written, false); // and never will be, until something is read
+  const reader = decoder.readable.getReader();
+  assert.deepEqual(await reader.read(), { done: false, value: "a" });
+  assert.deepEqual(await reader.read(), { done: false, value: "b" });
+  const pending = reader.read();
+  await write;
+  assert.equal(written, true);
+  await writer.close();
+  assert.deepEqual(await pending, { done: false, value: "c" });
+  assert.deepEqual(await reader.read(), { done: true, value: undefined });
+});
+
+Deno.test("TextLineDecoderStream: cancelling the output cancels the source", async () => {
+  const { promise: cancelled, resolve: cancel } = Promise.withResolvers<
+    unknown
+  >();
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller): void {
+      controller.enqueue(b("x\r\ny\r\n"));
+    },
+    cancel(reason): void {
+      cancel(reason);
+    },
+  });
+  const reader = source.pipeThrough(new TextLineDecoderStream()).getReader();
+  assert.deepEqual(await reader.read(), { done: false, value: "x" });
+  await reader.cancel("enough");
+  assert.equal(await cancelled, "enough");
 });
