@@ -1,0 +1,451 @@
+/**
+ * Memory per idle connection: how much a server's resident set grows for each
+ * connection that is open and silent.
+ *
+ * For each server this starts it, reads its VmRSS from /proc/PID/status,
+ * opens connections from a separate client process (this script with
+ * `--client`) in two steps (a fifth, then the rest), waits until the server
+ * holds them all (its socket descriptors in /proc/PID/fd) and its RSS has
+ * settled, and reads VmRSS again. It reports KiB per connection over all of
+ * them (after − before) / N, and the marginal cost between the two steps,
+ * which leaves out one-off growth (compiled code, heap headroom).
+ *
+ * Run (from the repository root):
+ * `deno run --allow-run --allow-read --allow-write=bench/results bench/idle_memory.ts
+ * [--connections 5000] [--servers torsion,raw-64,raw-64k,raw-readable] [--out FILE]`.
+ * Children run under `bash -c 'ulimit -n 20000'`; the hard limit must allow it.
+ *
+ * @module
+ */
+
+/** A server: a command that prints `listening on tcp:PORT` on stdout. */
+export interface IdleServerSpec {
+  /** Short name for the table. */
+  name: string;
+  /** Arguments after `deno`. */
+  args: string[];
+  /** What it is. */
+  description: string;
+}
+
+/** The servers measured, in order. */
+export const IDLE_SERVERS: IdleServerSpec[] = [
+  {
+    name: "torsion",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "examples/echo.ts",
+      "tcp:0:interface=127.0.0.1",
+    ],
+    description: "examples/echo.ts (ConnTransport)",
+  },
+  {
+    name: "raw-64",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "bench/raw_echo_server.ts",
+      "--buffer",
+      "64",
+    ],
+    description: "raw conn.read pending on a 64-byte buffer",
+  },
+  {
+    name: "raw-64k",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "bench/raw_echo_server.ts",
+      "--buffer",
+      "65536",
+    ],
+    description: "raw conn.read pending on a 64 KiB buffer",
+  },
+  {
+    name: "raw-readable",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "bench/raw_echo_server.ts",
+      "--readable",
+    ],
+    description: "conn.readable.pipeTo(conn.writable)",
+  },
+];
+
+/** One server's figures. */
+export interface IdleResult {
+  /** Server name. */
+  server: string;
+  /** Connections held. */
+  connections: number;
+  /** VmRSS before any connection, KiB. */
+  rssBeforeKiB: number;
+  /** VmRSS with a fifth of the connections open, KiB. */
+  rssFifthKiB: number;
+  /** VmRSS with all connections open, KiB. */
+  rssAfterKiB: number;
+  /** (after − before) / connections. */
+  kibPerConnection: number;
+  /** (after − fifth) / (the other four fifths). */
+  marginalKibPerConnection: number;
+}
+
+const ULIMIT = 20_000;
+const deno = Deno.execPath();
+const root = new URL("..", import.meta.url).pathname;
+const live = new Set<Deno.ChildProcess>();
+
+function kill(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKILL"): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // Already exited.
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Timed out: ${what} after ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Spawn `deno ARGS` with a raised descriptor limit (`exec` keeps the pid). */
+function spawnDeno(args: string[], stdin: "piped" | "null"): Deno.ChildProcess {
+  const child = new Deno.Command("bash", {
+    args: ["-c", `ulimit -n ${ULIMIT} && exec "$0" "$@"`, deno, ...args],
+    cwd: root,
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  live.add(child);
+  return child;
+}
+
+/** Reads lines of a child's stdout. */
+class Lines {
+  #reader: ReadableStreamDefaultReader<string>;
+  #text = "";
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /**
+   * The next line matching `pattern`, bounded in time.
+   *
+   * @param pattern What to wait for.
+   * @param ms Time limit.
+   * @returns The match.
+   */
+  async wait(pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+    const find = async (): Promise<RegExpExecArray> => {
+      while (true) {
+        const newline = this.#text.indexOf("\n");
+        if (newline >= 0) {
+          const line = this.#text.slice(0, newline);
+          this.#text = this.#text.slice(newline + 1);
+          const match = pattern.exec(line);
+          if (match) return match;
+          continue;
+        }
+        const { value, done } = await this.#reader.read();
+        if (done) {
+          throw new Error(`Process exited while waiting for ${pattern}`);
+        }
+        this.#text += value;
+      }
+    };
+    return await timeout(find(), ms, `${pattern}`);
+  }
+}
+
+/**
+ * VmRSS of a process, KiB.
+ *
+ * @param pid The process.
+ * @returns Resident set size in KiB.
+ */
+export function rssKiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!match) throw new Error(`No VmRSS for process: ${pid}`);
+  return Number(match[1]);
+}
+
+/**
+ * The socket descriptors a process holds.
+ *
+ * @param pid The process.
+ * @returns How many of its descriptors are sockets.
+ */
+export function socketCount(pid: number): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (
+        Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`).startsWith("socket:")
+      ) count++;
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return count;
+}
+
+/** Wait (bounded) until RSS stops moving: 4 samples 250 ms apart within 0.5%. */
+async function settledRss(pid: number): Promise<number> {
+  const samples: number[] = [];
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    samples.push(rssKiB(pid));
+    const last = samples.slice(-4);
+    if (
+      last.length === 4 &&
+      Math.max(...last) - Math.min(...last) <= Math.max(...last) * 0.005
+    ) {
+      return last[3];
+    }
+    await delay(250);
+  }
+  return samples.at(-1)!;
+}
+
+async function measure(
+  spec: IdleServerSpec,
+  connections: number,
+): Promise<IdleResult> {
+  const server = spawnDeno(spec.args, "null");
+  const serverErr = new Response(server.stderr).text();
+  let client: Deno.ChildProcess | null = null;
+  try {
+    const serverOut = new Lines(server.stdout);
+    const port = Number(
+      (await serverOut.wait(/listening on tcp:(\d+)/, 15_000))[1],
+    );
+    // Keep draining stdout so that the server never blocks on a full pipe.
+    serverOut.wait(/(?!)/, 600_000).catch(() => {});
+    const pid = server.pid;
+    const baseSockets = socketCount(pid);
+    const before = await settledRss(pid);
+
+    client = spawnDeno([
+      "run",
+      "--allow-net=127.0.0.1",
+      new URL(import.meta.url).pathname,
+      "--client",
+      "--port",
+      String(port),
+    ], "piped");
+    const clientOut = new Lines(client.stdout);
+    const writer = client.stdin.getWriter();
+    const open = async (total: number): Promise<number> => {
+      await writer.write(new TextEncoder().encode(`${total}\n`));
+      await clientOut.wait(new RegExp(`^opened ${total}$`), 120_000);
+      const deadline = Date.now() + 60_000;
+      while (socketCount(pid) < baseSockets + total) {
+        if (Date.now() > deadline) {
+          throw new Error(`${spec.name} did not accept ${total} connections`);
+        }
+        await delay(100);
+      }
+      return await settledRss(pid);
+    };
+    const fifth = Math.round(connections / 5);
+    const rssFifth = await open(fifth);
+    const after = await open(connections);
+    await writer.close().catch(() => {});
+    return {
+      server: spec.name,
+      connections,
+      rssBeforeKiB: before,
+      rssFifthKiB: rssFifth,
+      rssAfterKiB: after,
+      kibPerConnection: (after - before) / connections,
+      marginalKibPerConnection: (after - rssFifth) / (connections - fifth),
+    };
+  } catch (error) {
+    throw new Error(
+      `${spec.name}: ${error instanceof Error ? error.message : error}`,
+      {
+        cause: await Promise.race([serverErr, delay(100).then(() => "")]),
+      },
+    );
+  } finally {
+    for (const child of [client, server]) {
+      if (child === null) continue;
+      kill(child, child === server ? "SIGKILL" : "SIGTERM");
+      try {
+        await timeout(child.status, 10_000, "a child to exit");
+      } catch {
+        kill(child);
+        await child.status;
+      }
+      live.delete(child);
+    }
+  }
+}
+
+// The client process: reads target totals on stdin, opens connections up to
+// each, answers `opened TOTAL`, and holds them silent until stdin closes.
+async function client(port: number): Promise<void> {
+  const conns: Deno.Conn[] = [];
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  let text = "";
+  for await (const chunk of lines) {
+    text += chunk;
+    let newline;
+    while ((newline = text.indexOf("\n")) >= 0) {
+      const total = Number(text.slice(0, newline));
+      text = text.slice(newline + 1);
+      while (conns.length < total) {
+        // A few hundred at a time: more would overflow the listen backlog.
+        const batch = Math.min(200, total - conns.length);
+        conns.push(
+          ...await Promise.all(
+            Array.from(
+              { length: batch },
+              () => Deno.connect({ hostname: "127.0.0.1", port }),
+            ),
+          ),
+        );
+      }
+      console.log(`opened ${conns.length}`);
+    }
+  }
+  for (const conn of conns) conn.close();
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+interface Options {
+  connections: number;
+  servers: string[];
+  out: string;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = {
+    connections: 5000,
+    servers: IDLE_SERVERS.map((s) => s.name),
+    out: "bench/results/idle_memory.json",
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = args[++i];
+    if (value === undefined) throw new TypeError(`Missing value for ${arg}`);
+    if (arg === "--connections") {
+      options.connections = Number(value);
+      if (!(options.connections >= 5 && options.connections <= ULIMIT - 100)) {
+        throw new RangeError(`Invalid value for --connections: ${value}`);
+      }
+    } else if (arg === "--servers") {
+      options.servers = value.split(",");
+      for (const name of options.servers) {
+        if (!IDLE_SERVERS.some((s) => s.name === name)) {
+          throw new TypeError(`Unknown server: ${name}`);
+        }
+      }
+    } else if (arg === "--out") {
+      options.out = value;
+    } else {
+      throw new TypeError(`Unknown option: ${arg}`);
+    }
+  }
+  return options;
+}
+
+async function main(options: Options): Promise<void> {
+  const results: IdleResult[] = [];
+  for (const name of options.servers) {
+    const spec = IDLE_SERVERS.find((s) => s.name === name)!;
+    const result = await measure(spec, options.connections);
+    console.error(
+      `  ${name.padEnd(12)} ${fmt(result.kibPerConnection, 1)} KiB/conn ` +
+        `(marginal ${fmt(result.marginalKibPerConnection, 1)}; RSS ${
+          fmt(result.rssBeforeKiB)
+        } → ` +
+        `${fmt(result.rssAfterKiB)} KiB)`,
+    );
+    results.push(result);
+  }
+  const header = [
+    "server",
+    "KiB/conn",
+    "marginal KiB/conn",
+    "RSS before (KiB)",
+    "RSS after (KiB)",
+  ];
+  const rows = results.map((r) => [
+    r.server,
+    fmt(r.kibPerConnection, 1),
+    fmt(r.marginalKibPerConnection, 1),
+    fmt(r.rssBeforeKiB),
+    fmt(r.rssAfterKiB),
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length))
+  );
+  const line = (cells: string[]): string =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  console.log(`${options.connections} idle connections`);
+  console.log(
+    [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)]
+      .join("\n"),
+  );
+  const report = {
+    date: new Date().toISOString(),
+    deno: Deno.version.deno,
+    connections: options.connections,
+    servers: options.servers.map((name) => {
+      const { description } = IDLE_SERVERS.find((s) => s.name === name)!;
+      return { name, description };
+    }),
+    results,
+  };
+  const outDir = options.out.slice(0, options.out.lastIndexOf("/"));
+  if (outDir) await Deno.mkdir(outDir, { recursive: true });
+  await Deno.writeTextFile(options.out, JSON.stringify(report, null, 2) + "\n");
+  console.log(`results written to ${options.out}`);
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--client") {
+    const port = Number(Deno.args[Deno.args.indexOf("--port") + 1]);
+    // Bounded even if the parent dies without closing our stdin.
+    setTimeout(() => Deno.exit(0), 600_000);
+    await client(port);
+    Deno.exit(0);
+  }
+  const cleanup = (): void => {
+    for (const child of live) kill(child);
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", cleanup);
+  Deno.addSignalListener("SIGTERM", cleanup);
+  try {
+    await main(parseOptions(Deno.args));
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : error}`);
+    for (const child of live) kill(child);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}
