@@ -66,6 +66,8 @@ export class WriteBuffer {
       if (this.#producer !== null && this.#streaming && !this.#producerPaused) {
         this.#producerPaused = true;
         this.callProducer(() => this.#producer?.pauseProducing?.());
+        // The producer may have closed the connection: no more hooks then.
+        if (this.#dead) return;
       }
       this.#options.onFull?.();
     }
@@ -113,6 +115,8 @@ export class WriteBuffer {
     this.#dead = true;
     this.#queue = [];
     this.#buffered = 0;
+    // A STARTTLS waiting for its plaintext to leave learns that it never will.
+    this.#heldEmpty();
   }
 
   registerProducer(producer: Producer, streaming: boolean): void {
