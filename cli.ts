@@ -18,9 +18,23 @@
  * accepts (with `--workers`, once every worker accepts), log lines on stderr;
  * with `--log-format json`, one JSON object per line on stdout instead
  * (`time`, `level`, `msg` and fields; `"event": "listening"` for the
- * listening lines). Exit codes: 0 after a graceful close, 1 an unexpected
- * failure, 2 bad usage or description, 3 the module cannot be loaded or
- * exports no factory, 4 an address cannot be bound.
+ * listening lines).
+ *
+ * | exit code | meaning |
+ * | --- | --- |
+ * | 0 | stopped by SIGINT or SIGTERM after a graceful close |
+ * | 1 | an unexpected failure |
+ * | 2 | bad usage or a bad description (also `--workers` with port 0) |
+ * | 3 | the module cannot be loaded or exports no factory |
+ * | 4 | an address cannot be bound (in use, no permission) |
+ *
+ * Permissions: `--allow-net` for the addresses served
+ * (`--allow-net=0.0.0.0:8007` for `tcp:8007`), `--allow-read` for the
+ * module's folder (`--allow-read=.`) and for `tls:` certificate files,
+ * `--allow-net=unix:PATH --allow-read=PATH --allow-write=PATH` for a
+ * `unix:PATH` socket; with `--workers`
+ * also `--allow-run` (the supervisor starts `deno` itself; the workers get
+ * `--unstable-net` for `SO_REUSEPORT`). `-A` covers all of it.
  *
  * @example A module the runner serves
  * ```ts
@@ -50,10 +64,19 @@ import { run } from "./runner/_run.ts";
  *
  * @example Print the help
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "@torsion/protocols/cli";
  *
  * const code = await main(["--help"]);
- * console.assert(code === 0);
+ * assert.equal(code, 0);
+ * ```
+ *
+ * @example A bad command line: exit code 2
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { main } from "@torsion/protocols/cli";
+ *
+ * assert.equal(await main(["serve"]), 2); // no MODULE
  * ```
  */
 export function main(args: string[]): Promise<number> {

@@ -1,9 +1,32 @@
 /**
- * torsion: Twisted's protocol layer for Deno.
+ * torsion: Twisted's protocol layer for Deno, in TypeScript.
  *
- * A `Protocol` handles the events of one connection; a `Factory` builds one
- * per connection and holds what they share; `listen` serves a factory on an
- * endpoint described by a string (`tcp:8007`).
+ * A `Protocol` handles the events of one connection (`connectionMade`,
+ * `dataReceived`, `connectionLost`) and talks back through its `transport`
+ * (`write`, `loseConnection`); a `Factory` builds one per connection and
+ * holds what they share; `listen` serves a factory on an endpoint described
+ * by a string (`tcp:8007`), `connect` runs one over an outgoing connection.
+ * Zero dependencies: Deno APIs and Web Streams only.
+ *
+ * | area | exports |
+ * | --- | --- |
+ * | core | `Protocol`, `Factory`, `Transport`, `Producer`, `ConnectionDone` / `ConnectionLost` / `ConnectionAborted`, `realClock` |
+ * | servers | `listen`, `serverFromString` (`tcp:`, `tcp6:`, `tls:`, `unix:`, `haproxy:`), `ListeningPort`, `TCPServerEndpoint`, `TLSServerEndpoint`, `UNIXServerEndpoint`, `HAProxyServerEndpoint`, `serveListener` |
+ * | clients | `connect`, `connectProtocol`, `clientFromString`, `ClientFactory`, `ReconnectingClientFactory`, `Connector`, `ConnectError` and subclasses |
+ * | datagrams | `DatagramProtocol`, `listenDatagram` (`udp:`) |
+ * | framing | `LineReceiver`, `LineOnlyReceiver`, `NetstringReceiver`, `Int8StringReceiver` / `Int16StringReceiver` / `Int32StringReceiver`, and the stream forms `LineDecoderStream`, `NetstringDecoderStream`, `IntNDecoderStream`, … |
+ * | policies | `TimeoutFactory`, `IdleTimer`, `LimitTotalConnectionsFactory`, `LimitConnectionsByPeer`, `ThrottlingFactory`, `TrafficLoggingFactory`, `WrappingFactory`, `ProtocolWrapper` |
+ * | files | `FileSender` |
+ *
+ * Also: `@torsion/protocols/testing` (`StringTransport`, `connectedPair`,
+ * `Clock`), `@torsion/protocols/cli` (the runner, Twisted's `twistd`) and
+ * `@torsion/protocols/otel` (OpenTelemetry metrics of a port).
+ *
+ * Permissions: `--allow-net` for the addresses served or dialled
+ * (`--allow-net=127.0.0.1:8007`); `--allow-read` for `tls:` certificate
+ * files and `caCerts`; `--allow-net=unix:PATH`, `--allow-read=PATH` and
+ * `--allow-write=PATH` for a `unix:` socket; `--unstable-net` for `udp:`
+ * (`listenDatagram`) and `reusePort`.
  *
  * @example An echo server (RFC 862)
  * ```ts
@@ -18,6 +41,33 @@
  * const port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Echo));
  * console.log(`listening on ${port.description}`);
  * await port.close();
+ * ```
+ *
+ * @example An echo server and a client, over a real socket
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ClientFactory, connect, Factory, LineReceiver, listen } from "@torsion/protocols";
+ *
+ * class Echo extends LineReceiver {
+ *   override lineReceived(line: string): void {
+ *     this.sendLine(line);
+ *   }
+ * }
+ * class Hello extends LineReceiver {
+ *   reply = Promise.withResolvers<string>();
+ *   override connectionMade(): void {
+ *     this.sendLine("hello");
+ *   }
+ *   override lineReceived(line: string): void {
+ *     this.reply.resolve(line);
+ *     this.transport!.loseConnection();
+ *   }
+ * }
+ *
+ * await using port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Echo));
+ * const { port: portNumber } = port.addr as Deno.NetAddr;
+ * const hello = await connect(`tcp:host=127.0.0.1:port=${portNumber}`, ClientFactory.forProtocol(Hello));
+ * assert.equal(await hello.reply.promise, "hello");
  * ```
  *
  * @module

@@ -135,6 +135,7 @@ export interface PortObservation extends Disposable {
  *
  * @example With any meter-shaped object
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Factory, listen, Protocol } from "@torsion/protocols";
  * import { observePort, type OtelObservableCallback } from "@torsion/protocols/otel";
  *
@@ -150,7 +151,14 @@ export interface PortObservation extends Disposable {
  * };
  * const port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Protocol));
  * using _observation = observePort(port, { meter });
- * console.log(seen); // ["torsion.port.connections=0", ...]
+ * assert.deepEqual(seen, [
+ *   "torsion.port.connections=0",
+ *   "torsion.port.connections.accepted=0",
+ *   "torsion.port.io=0", // received
+ *   "torsion.port.io=0", // sent
+ *   "torsion.port.errors=0",
+ * ]);
+ * assert.throws(() => observePort(port, { meter: {} as never }), TypeError);
  * await port.close();
  * ```
  */

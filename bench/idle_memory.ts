@@ -11,7 +11,7 @@
  * which leaves out one-off growth (compiled code, heap headroom).
  *
  * Run (from the repository root):
- * `deno run --allow-run --allow-read --allow-write=bench/results bench/idle_memory.ts
+ * `deno run -A bench/idle_memory.ts
  * [--connections 5000] [--servers torsion,raw-64,raw-64k,raw-readable] [--out FILE]`.
  * Children run under `bash -c 'ulimit -n 20000'`; the hard limit must allow it.
  *

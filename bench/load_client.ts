@@ -11,7 +11,7 @@
  * read brought back with one write, so that it costs the same per read as
  * the server it measures.
  *
- * Run: `deno run --allow-net=127.0.0.1 --allow-read=/proc bench/load_client.ts
+ * Run: `deno run -A bench/load_client.ts
  * --port PORT [--connections 50] [--inflight 16] [--size 64] [--warmup 1]
  * [--duration 5] [--server-pid PID]`.
  *

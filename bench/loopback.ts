@@ -10,7 +10,7 @@
  * and writes every figure to bench/results/loopback.json.
  *
  * Run (from the repository root):
- * `deno run --allow-run --allow-read --allow-write=bench/results --allow-env bench/loopback.ts
+ * `deno run -A bench/loopback.ts
  * [--duration 5] [--warmup 1] [--connections 50] [--inflight 16] [--size 64]
  * [--rounds 3] [--client auto|c|deno] [--servers torsion,raw] [--out FILE]
  * [--max-other 0.15] [--retries 3]`. A run during which other processes used
@@ -443,8 +443,7 @@ async function main(options: Options): Promise<void> {
     client ??= [
       deno,
       "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read=/proc",
+      "-A", // reading /proc needs --allow-all
       new URL("./load_client.ts", import.meta.url).pathname,
     ];
     const clientName = client.length === 1 ? "c" : "deno";

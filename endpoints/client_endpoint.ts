@@ -65,6 +65,17 @@ export interface ClientEndpoint {
    *
    * @param options `signal`: abort to give up.
    * @returns The connection; rejects with Deno's error when it cannot be made.
+   *
+   * @example Dialling by hand (`connect` does this, and more)
+   * ```ts
+   * import { clientFromString, Factory, listen, Protocol } from "@torsion/protocols";
+   *
+   * await using port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Protocol));
+   * const { port: portNumber } = port.addr as Deno.NetAddr;
+   * const endpoint = clientFromString(`tcp:host=127.0.0.1:port=${portNumber}`);
+   * const { conn } = await endpoint.dial({ signal: AbortSignal.timeout(5000) });
+   * conn.close();
+   * ```
    */
   dial(options?: DialOptions): Promise<DialedConnection>;
 }

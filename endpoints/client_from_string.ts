@@ -1,5 +1,7 @@
 /**
- * `clientFromString`: a client endpoint from a Twisted-style description.
+ * `clientFromString`: a client endpoint from a Twisted-style description
+ * (Twisted's `twisted.internet.endpoints.clientFromString`, without the
+ * reactor argument).
  *
  * @module
  */
@@ -34,13 +36,24 @@ import { UNIXClientEndpoint } from "./unix_client_endpoint.ts";
  * @throws {TypeError} When the description is malformed or the `caCerts`
  *   file cannot be read; the message names the bad part.
  *
- * @example
+ * @example Parsing descriptions (nothing connects yet)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clientFromString } from "@torsion/protocols";
  *
  * const endpoint = clientFromString("tcp:host=127.0.0.1:port=8007:timeout=5");
- * console.log(endpoint.getDestination()); // { transport: "tcp", hostname: "127.0.0.1", port: 8007 }
- * console.log(endpoint.timeout); // 5
+ * assert.deepEqual(endpoint.getDestination(), { transport: "tcp", hostname: "127.0.0.1", port: 8007 });
+ * assert.equal(endpoint.timeout, 5);
+ * assert.deepEqual(clientFromString("tcp:\\:\\:1:8007").getDestination(), {
+ *   transport: "tcp",
+ *   hostname: "::1",
+ *   port: 8007,
+ * });
+ * assert.deepEqual(clientFromString("unix:/run/app.sock").getDestination(), {
+ *   transport: "unix",
+ *   path: "/run/app.sock",
+ * });
+ * assert.throws(() => clientFromString("tcp:host=127.0.0.1:port=0"), TypeError);
  * ```
  */
 export function clientFromString(description: string): ClientEndpoint {

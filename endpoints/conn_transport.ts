@@ -91,13 +91,30 @@ type State = "open" | "closing" | "closed";
  * run a protocol over a connection you opened yourself.
  *
  * @example Running a protocol over a connection of your own
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnTransport, Protocol } from "@torsion/protocols";
  *
- * const conn = await Deno.connect({ port: 8007 });
- * const transport = new ConnTransport(conn, new Protocol());
+ * // A server that says hello and closes.
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then(async (conn) => {
+ *   await conn.write(new TextEncoder().encode("hello"));
+ *   conn.close();
+ * });
+ *
+ * class Recorder extends Protocol {
+ *   received = "";
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.received += new TextDecoder().decode(data);
+ *   }
+ * }
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const recorder = new Recorder();
+ * const transport = new ConnTransport(conn, recorder);
  * transport.start();
- * await transport.closed;
+ * await transport.closed; // the server closed: connectionLost(ConnectionDone) ran
+ * await served;
+ * assert.equal(recorder.received, "hello");
  * ```
  */
 export class ConnTransport implements Transport {
@@ -205,7 +222,10 @@ export class ConnTransport implements Transport {
     this.#buffer.lowWaterMark = value;
   }
 
-  /** Attach the protocol (`makeConnection`, so `connectionMade`) and start reading. */
+  /**
+   * Attach the protocol (`makeConnection`, so `connectionMade`) and start
+   * reading. Call it once.
+   */
   start(): void {
     if (!this.#call(() => this.#protocol.makeConnection(this))) return;
     if (this.#state === "closed") return;
@@ -236,6 +256,23 @@ export class ConnTransport implements Transport {
    * registered producer to unregister.
    *
    * @param options `timeout` (ms): abort if the peer has not taken everything by then.
+   *
+   * @example Writing a reply, then closing: the peer gets all of it
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ConnTransport, Protocol } from "@torsion/protocols";
+   *
+   * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const client = Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port })
+   *   .then((conn) => new Response(conn.readable).text());
+   *
+   * const transport = new ConnTransport(await listener.accept(), new Protocol());
+   * transport.start();
+   * transport.write("x".repeat(100_000));
+   * transport.loseConnection({ timeout: 5000 });
+   * assert.equal((await client).length, 100_000);
+   * await transport.closed;
+   * ```
    */
   loseConnection(options: LoseConnectionOptions = {}): void {
     if (this.#state === "closed") return;
@@ -343,6 +380,24 @@ export class ConnTransport implements Transport {
    *   `cause` is the TLS error). Not awaiting it is safe.
    * @throws {TypeError} On a server connection, a connection not over TCP,
    *   or when an upgrade already ran.
+   *
+   * @example STARTTLS in an SMTP client (needs a mail server)
+   * ```ts ignore
+   * import { ClientFactory, connect, LineReceiver } from "@torsion/protocols";
+   *
+   * class Smtp extends LineReceiver {
+   *   override lineReceived(line: string): void {
+   *     if (line.startsWith("220 ") && line.includes("ESMTP")) {
+   *       this.sendLine("STARTTLS"); // in the clear
+   *     } else if (line.startsWith("220 ")) {
+   *       this.transport!.startTLS!({ hostname: "mail.example.com" })
+   *         .catch((error) => console.error("STARTTLS failed:", error.message));
+   *       this.sendLine("EHLO me"); // held for the handshake, sent encrypted
+   *     }
+   *   }
+   * }
+   * await connect("tcp:host=mail.example.com:port=587", ClientFactory.forProtocol(Smtp));
+   * ```
    */
   startTLS(options: StartTlsOptions = {}): Promise<void> {
     if (this.#options.tlsHostname === undefined || this.#tlsStarted) {

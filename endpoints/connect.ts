@@ -1,6 +1,8 @@
 /**
  * `connect` and `connectProtocol`: run a client factory (or one protocol)
- * over a connection to an endpoint or a description string.
+ * over a connection to an endpoint or a description string (Twisted's
+ * `endpoint.connect(factory)`, `reactor.connectTCP` and `connectProtocol`),
+ * with a Promise instead of a Deferred.
  *
  * @module
  */
@@ -57,9 +59,14 @@ export interface ConnectOptions {
  *   other failures (Deno's error is its `cause`), the signal's reason when
  *   aborted, or a `ConnectError` whose `cause` is the hook's exception when
  *   `buildProtocol` or `connectionMade` threw or `buildProtocol` returned null.
+ * @throws {TypeError} (as a rejection) When the description is malformed.
+ * @throws {ConnectError} (as a rejection) When no connection could be made:
+ *   `ConnectionRefusedError`, `TimeoutError`, or a `ConnectError` with
+ *   Deno's error as `cause`.
  *
  * @example An echo client
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ClientFactory, connect, Factory, listen, Protocol } from "@torsion/protocols";
  *
  * class Echo extends Protocol {
@@ -82,8 +89,9 @@ export interface ConnectOptions {
  * const hello = await connect(
  *   `tcp:host=127.0.0.1:port=${echoPort}`,
  *   ClientFactory.forProtocol(Hello),
+ *   { signal: AbortSignal.timeout(5000) }, // give up after 5 s
  * );
- * console.log(await hello.reply.promise); // "hello"
+ * assert.equal(await hello.reply.promise, "hello");
  * ```
  */
 export async function connect<P extends Protocol>(
@@ -112,13 +120,34 @@ export async function connect<P extends Protocol>(
  * @param protocol The protocol to connect.
  * @param options `signal` (cancel), `onError`, `clock`.
  * @returns `protocol`, once its `connectionMade` has run; rejects as `connect` does.
+ * @throws {TypeError} (as a rejection) When the description is malformed.
+ * @throws {ConnectError} (as a rejection) When no connection could be made.
  *
- * @example
- * ```ts ignore
- * import { connectProtocol, Protocol } from "@torsion/protocols";
+ * @example One protocol instance over a Unix socket
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectProtocol, Factory, listen, Protocol } from "@torsion/protocols";
  *
- * const protocol = await connectProtocol("unix:/tmp/echo.sock", new Protocol());
- * protocol.transport!.write("hello");
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ * class Client extends Protocol {
+ *   reply = Promise.withResolvers<string>();
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.reply.resolve(new TextDecoder().decode(data));
+ *     this.transport!.loseConnection();
+ *   }
+ * }
+ *
+ * const dir = await Deno.makeTempDir();
+ * const server = await listen(`unix:${dir}/echo.sock`, Factory.forProtocol(Echo));
+ * const client = await connectProtocol(`unix:${dir}/echo.sock`, new Client());
+ * client.transport!.write("hello");
+ * assert.equal(await client.reply.promise, "hello");
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function connectProtocol<P extends Protocol>(

@@ -22,10 +22,12 @@
  *
  * @example Telling a refused connection from other failures
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectError, ConnectionRefusedError } from "@torsion/protocols";
  *
  * const error: ConnectError = new ConnectionRefusedError("Connection refused: 127.0.0.1:1");
- * console.log(error instanceof ConnectError, error.name); // true "ConnectionRefusedError"
+ * assert.ok(error instanceof ConnectError);
+ * assert.equal(error.name, "ConnectionRefusedError");
  * ```
  */
 export class ConnectError extends Error {
@@ -45,11 +47,18 @@ export class ConnectError extends Error {
  * The other side refused the connection: nothing listens on that port, or
  * the Unix socket file has no live server behind it.
  *
- * @example
+ * @example What `connect` rejects with when nothing listens
  * ```ts
- * import { ConnectionRefusedError } from "@torsion/protocols";
+ * import assert from "node:assert/strict";
+ * import { ClientFactory, connect, ConnectionRefusedError, Protocol } from "@torsion/protocols";
  *
- * console.log(new ConnectionRefusedError().name); // "ConnectionRefusedError"
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * listener.close(); // nothing listens there now
+ * await assert.rejects(
+ *   connect(`tcp:host=127.0.0.1:port=${port}`, ClientFactory.forProtocol(Protocol)),
+ *   ConnectionRefusedError,
+ * );
  * ```
  */
 export class ConnectionRefusedError extends ConnectError {
@@ -70,11 +79,12 @@ export class ConnectionRefusedError extends ConnectError {
  * `timeout`. Its `name` is `"TimeoutError"`, as is that of the reason of
  * `AbortSignal.timeout()`.
  *
- * @example
+ * @example Its name
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TimeoutError } from "@torsion/protocols";
  *
- * console.log(new TimeoutError().name); // "TimeoutError"
+ * assert.equal(new TimeoutError().name, "TimeoutError");
  * ```
  */
 export class TimeoutError extends ConnectError {
@@ -97,11 +107,12 @@ export class TimeoutError extends ConnectError {
  * The attempt was cancelled by `Connector.stopConnecting()` (or
  * `disconnect()`) before it connected.
  *
- * @example
+ * @example The default message
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectingCancelledError } from "@torsion/protocols";
  *
- * console.log(new ConnectingCancelledError().message); // "Connection attempt cancelled"
+ * assert.equal(new ConnectingCancelledError().message, "Connection attempt cancelled");
  * ```
  */
 export class ConnectingCancelledError extends ConnectError {

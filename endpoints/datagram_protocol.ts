@@ -1,6 +1,8 @@
 /**
  * `DatagramProtocol`: the handler of a datagram (UDP) port, and the
- * `DatagramTransport` it sends through.
+ * `DatagramTransport` it sends through (Twisted's `DatagramProtocol` and
+ * `IUDPTransport`; bind one with `listenDatagram`, Twisted's
+ * `reactor.listenUDP`).
  *
  * Unlike a stream `Protocol` there is no connection: one protocol instance
  * serves the whole port, and every datagram comes with its sender's address.
@@ -26,6 +28,17 @@ export interface DatagramTransport {
    * @param data The datagram; a string is sent as UTF-8.
    * @param addr Where to send it.
    * @throws {TypeError} When `addr` is not a host and a port in 1-65535.
+   *
+   * @example Answering the sender
+   * ```ts
+   * import { DatagramProtocol } from "@torsion/protocols";
+   *
+   * class Pong extends DatagramProtocol {
+   *   override datagramReceived(_data: Uint8Array, addr: Deno.NetAddr): void {
+   *     this.transport!.write("pong", addr);
+   *   }
+   * }
+   * ```
    */
   write(data: Uint8Array | string, addr: DatagramAddress): void;
   /**
@@ -45,15 +58,24 @@ export interface DatagramTransport {
  * An exception thrown by `datagramReceived` is reported through the port's
  * `onError` and the port goes on receiving.
  *
- * @example A UDP echo
+ * @example A UDP echo, and a datagram sent to it
  * ```ts
- * import { DatagramProtocol } from "@torsion/protocols";
+ * import assert from "node:assert/strict";
+ * import { DatagramProtocol, listenDatagram } from "@torsion/protocols";
  *
  * class Echo extends DatagramProtocol {
  *   override datagramReceived(data: Uint8Array, addr: Deno.NetAddr): void {
  *     this.transport!.write(data, addr);
  *   }
  * }
+ * await using port = await listenDatagram("udp:0:interface=127.0.0.1", new Echo());
+ *
+ * // Deno.listenDatagram needs --unstable-net (this package's deno.json sets it).
+ * const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * await client.send(new TextEncoder().encode("ping"), port.addr);
+ * const [reply] = await client.receive();
+ * assert.equal(new TextDecoder().decode(reply), "ping");
+ * client.close();
  * ```
  */
 export class DatagramProtocol {
@@ -74,7 +96,25 @@ export class DatagramProtocol {
     this.startProtocol();
   }
 
-  /** The port is bound and receiving. No-op by default. */
+  /**
+   * The port is bound and receiving. No-op by default.
+   *
+   * @example Announcing where it listens
+   * ```ts
+   * import { DatagramProtocol, listenDatagram } from "@torsion/protocols";
+   *
+   * class Announcer extends DatagramProtocol {
+   *   override startProtocol(): void {
+   *     console.log("receiving on port", this.transport!.getHost().port);
+   *   }
+   *   override stopProtocol(): void {
+   *     console.log("closed");
+   *   }
+   * }
+   * const port = await listenDatagram("udp:0:interface=127.0.0.1", new Announcer());
+   * await port.close();
+   * ```
+   */
   startProtocol(): void {}
 
   /** The port is closed; no more datagrams arrive. No-op by default. */

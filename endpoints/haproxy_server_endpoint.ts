@@ -79,6 +79,7 @@ export interface HAProxyServerEndpointOptions {
  *
  * @example A server behind HAProxy (`server app 127.0.0.1:8007 send-proxy-v2`)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Factory, listen, Protocol } from "@torsion/protocols";
  *
  * class Hello extends Protocol {
@@ -88,9 +89,14 @@ export interface HAProxyServerEndpointOptions {
  *     this.transport!.loseConnection();
  *   }
  * }
- * const port = await listen("haproxy:tcp:0:interface=127.0.0.1", Factory.forProtocol(Hello));
- * console.log(`listening on ${port.description}`); // haproxy:tcp:PORT:interface=127.0.0.1
- * await port.close();
+ * await using port = await listen("haproxy:tcp:0:interface=127.0.0.1", Factory.forProtocol(Hello));
+ * assert.match(port.description, /^haproxy:tcp:\d+:interface=127\.0\.0\.1$/);
+ *
+ * // What the proxy does: a PROXY v1 header, then the client's bytes.
+ * const { port: portNumber } = port.addr as Deno.NetAddr;
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: portNumber });
+ * await conn.write(new TextEncoder().encode("PROXY TCP4 192.0.2.7 127.0.0.1 56324 8007\r\n"));
+ * assert.equal(await new Response(conn.readable).text(), "hello 192.0.2.7\n");
  * ```
  */
 export class HAProxyServerEndpoint implements ServerEndpoint {
@@ -143,6 +149,20 @@ export class HAProxyServerEndpoint implements ServerEndpoint {
    *   timeout.
    * @returns The listening port, once bound, whose `description` starts with
    *   `haproxy:`. Rejects as the wrapped endpoint's `listen` does.
+   *
+   * @example Wrapping an endpoint built in code
+   * ```ts
+   * import { Factory, HAProxyServerEndpoint, Protocol, TCPServerEndpoint } from "@torsion/protocols";
+   *
+   * const endpoint = new HAProxyServerEndpoint(
+   *   new TCPServerEndpoint({ port: 0, hostname: "127.0.0.1" }),
+   *   { headerTimeout: 5000 },
+   * );
+   * const port = await endpoint.listen(Factory.forProtocol(Protocol), {
+   *   onError: (error) => console.warn(error), // bad headers: ProxyProtocolError
+   * });
+   * await port.close();
+   * ```
    */
   async listen(
     factory: Factory,

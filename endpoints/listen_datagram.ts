@@ -54,6 +54,17 @@ export interface DatagramPort extends DatagramTransport, AsyncDisposable {
    * the protocol's `stopProtocol()`.
    *
    * @returns Resolves once closed.
+   *
+   * @example Closing a port
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DatagramProtocol, listenDatagram } from "@torsion/protocols";
+   *
+   * const protocol = new DatagramProtocol();
+   * const port = await listenDatagram("udp:0:interface=127.0.0.1", protocol);
+   * await port.close();
+   * assert.equal(protocol.transport, null); // stopProtocol has run
+   * ```
    */
   close(): Promise<void>;
 }
@@ -86,8 +97,10 @@ const RECEIVE_BUFFER = 65536;
  *   }
  * }
  * await using port = await listenDatagram("udp:0:interface=127.0.0.1", new Echo());
- * console.log(`listening on ${port.description}`);
+ * console.log(`listening on ${port.description}`); // udp:PORT:interface=127.0.0.1
  * ```
+ *
+ * Talk to it with `socat - UDP:127.0.0.1:PORT` or `nc -u 127.0.0.1 PORT`.
  */
 // deno-lint-ignore require-await
 export async function listenDatagram(

@@ -48,7 +48,23 @@ export interface CloseOptions {
   timeout?: number;
 }
 
-/** A factory being served on a bound address. */
+/**
+ * A factory being served on a bound address (Twisted's `IListeningPort`),
+ * as `listen` returns it. `await using` closes it gracefully at the end of
+ * the scope.
+ *
+ * @example Serving for the length of a scope
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Factory, listen, Protocol } from "@torsion/protocols";
+ *
+ * {
+ *   await using port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Protocol));
+ *   assert.equal(port.connections, 0);
+ *   assert.match(port.description, /^tcp:\d+:interface=127\.0\.0\.1$/);
+ * } // port.close() ran here
+ * ```
+ */
 export interface ListeningPort extends AsyncDisposable {
   /** The bound address (port 0 resolved to the real port). */
   readonly addr: Deno.Addr;
@@ -67,17 +83,42 @@ export interface ListeningPort extends AsyncDisposable {
    */
   getHost(): Deno.Addr;
   /**
-   * Stop accepting; open connections go on.
+   * Stop accepting; open connections go on (Twisted's `stopListening`, for
+   * a drain before a restart).
    *
    * @returns Resolves once the listening socket is closed.
+   *
+   * @example Draining: no new connections, and wait for the open ones
+   * ```ts
+   * import { Factory, listen, Protocol } from "@torsion/protocols";
+   *
+   * const port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Protocol));
+   * await port.stopListening();
+   * await port.finished; // resolves once the last connection has closed
+   * ```
    */
   stopListening(): Promise<void>;
   /**
    * Stop accepting, `loseConnection` every connection, abort those still open
-   * after `timeout` ms.
+   * after `timeout` ms. Calling it again returns the same promise.
    *
    * @param options `timeout` in ms (default 10 000).
    * @returns Resolves once everything is closed.
+   *
+   * @example A graceful close that gives clients 5 seconds
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Factory, listen, Protocol } from "@torsion/protocols";
+   *
+   * const port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Protocol));
+   * const { port: portNumber } = port.addr as Deno.NetAddr;
+   * const conn = await Deno.connect({ hostname: "127.0.0.1", port: portNumber });
+   * const closing = port.close({ timeout: 5000 });
+   * assert.equal(await conn.read(new Uint8Array(1)), null); // the server closed its side
+   * conn.close();
+   * await closing;
+   * assert.equal(port.connections, 0);
+   * ```
    */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -120,11 +161,16 @@ function describeAddr(addr: Deno.Addr): string {
  * @param options Error reporting, cancellation, a per-connection preparation step.
  * @returns The listening port.
  *
- * @example
+ * @example Serving a listener made with `Deno.listen`
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Factory, Protocol, serveListener } from "@torsion/protocols";
  *
- * const port = serveListener(Deno.listen({ port: 0 }), Factory.forProtocol(Protocol));
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = serveListener(listener, Factory.forProtocol(Protocol), {
+ *   description: "my-listener",
+ * });
+ * assert.equal(port.description, "my-listener");
  * await port.close();
  * ```
  */

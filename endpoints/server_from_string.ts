@@ -1,5 +1,7 @@
 /**
- * `serverFromString`: a server endpoint from a Twisted-style description.
+ * `serverFromString`: a server endpoint from a Twisted-style description
+ * (Twisted's `twisted.internet.endpoints.serverFromString`, without the
+ * reactor argument).
  *
  * @module
  */
@@ -61,11 +63,28 @@ const UNIX_KEYS = ["address", "mode", "backlog"] as const;
  * @throws {TypeError} When the description is malformed or a PEM file cannot
  *   be read; the message names the bad part.
  *
- * @example
+ * @example Parsing descriptions (nothing is bound yet)
  * ```ts
- * import { serverFromString } from "@torsion/protocols";
+ * import assert from "node:assert/strict";
+ * import { serverFromString, TCPServerEndpoint } from "@torsion/protocols";
  *
  * const endpoint = serverFromString("tcp:8007:interface=127.0.0.1");
+ * assert.ok(endpoint instanceof TCPServerEndpoint);
+ * assert.equal(endpoint.options.port, 8007);
+ * assert.throws(() => serverFromString("tcp:notaport"), TypeError);
+ * assert.throws(() => serverFromString("carrier-pigeon:8007"), TypeError);
+ * ```
+ *
+ * @example Listening on a description, then on a Unix socket
+ * ```ts
+ * import { Factory, listen, Protocol, serverFromString } from "@torsion/protocols";
+ *
+ * const factory = Factory.forProtocol(Protocol);
+ * const tcp = await serverFromString("tcp:0:interface=127.0.0.1").listen(factory);
+ * const dir = await Deno.makeTempDir();
+ * const unix = await listen(`unix:${dir}/app.sock:mode=600`, factory); // same factory
+ * await Promise.all([tcp.close(), unix.close()]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function serverFromString(description: string): ServerEndpoint {

@@ -28,19 +28,27 @@ export interface TCPClientEndpointOptions {
 /**
  * Where to connect over TCP (Twisted's `TCP4ClientEndpoint` and
  * `HostnameEndpoint`). `clientFromString("tcp:host=H:port=P")` makes one.
- * Its connections can be upgraded with `transport.startTLS()`.
+ * Its connections can be upgraded with `transport.startTLS()`. Deno asks
+ * for `--allow-net=H:P`.
  *
- * @example
- * ```ts ignore
+ * @example Connecting to a local server
+ * ```ts
+ * import assert from "node:assert/strict";
  * import {
  *   ClientFactory,
  *   connect,
+ *   Factory,
+ *   listen,
  *   Protocol,
  *   TCPClientEndpoint,
  * } from "@torsion/protocols";
  *
- * const endpoint = new TCPClientEndpoint({ hostname: "127.0.0.1", port: 8007, timeout: 5 });
+ * await using server = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Protocol));
+ * const { port } = server.addr as Deno.NetAddr;
+ * const endpoint = new TCPClientEndpoint({ hostname: "127.0.0.1", port, timeout: 5 });
  * const protocol = await connect(endpoint, ClientFactory.forProtocol(Protocol));
+ * assert.equal(protocol.connected, true);
+ * protocol.transport!.loseConnection();
  * ```
  */
 export class TCPClientEndpoint implements ClientEndpoint {
@@ -76,7 +84,9 @@ export class TCPClientEndpoint implements ClientEndpoint {
    * Open a TCP connection.
    *
    * @param options `signal`: abort to give up.
-   * @returns The connection, upgradable with `startTLS`.
+   * @returns The connection, upgradable with `startTLS`; rejects with
+   *   Deno's error (`Deno.errors.ConnectionRefused`, ...) or the signal's
+   *   reason.
    */
   async dial(options: DialOptions = {}): Promise<DialedConnection> {
     const { hostname, port } = this.options;

@@ -43,15 +43,19 @@ export interface TCPListenOptions extends ListenOptions {
 
 /**
  * Where to listen on TCP (Twisted's `TCP4ServerEndpoint`/`TCP6ServerEndpoint`).
- * `serverFromString("tcp:8007")` makes one.
+ * `serverFromString("tcp:8007")` makes one. Deno asks for
+ * `--allow-net=HOST:PORT` (`0.0.0.0:8007` for `tcp:8007`).
  *
- * @example
+ * @example Listening on a free port of the loopback interface
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Factory, Protocol, TCPServerEndpoint } from "@torsion/protocols";
  *
  * const endpoint = new TCPServerEndpoint({ port: 0, hostname: "127.0.0.1" });
  * const port = await endpoint.listen(Factory.forProtocol(Protocol));
+ * assert.notEqual((port.addr as Deno.NetAddr).port, 0); // the port picked
  * await port.close();
+ * assert.throws(() => new TCPServerEndpoint({ port: 70000 }), RangeError);
  * ```
  */
 export class TCPServerEndpoint implements ServerEndpoint {
@@ -81,6 +85,21 @@ export class TCPServerEndpoint implements ServerEndpoint {
    * @param options Error reporting, cancellation, `reusePort`.
    * @returns The listening port, once bound; rejects with
    *   `Deno.errors.AddrInUse` when the address is taken.
+   * @throws {Deno.errors.AddrInUse} (as a rejection) When the address is taken
+   *   (and `reusePort` was not set by every listener on it).
+   *
+   * @example Two listeners on one port with `reusePort` (Linux)
+   * ```ts
+   * import { Factory, Protocol, TCPServerEndpoint } from "@torsion/protocols";
+   *
+   * const factory = Factory.forProtocol(Protocol);
+   * const first = await new TCPServerEndpoint({ port: 0, hostname: "127.0.0.1" })
+   *   .listen(factory, { reusePort: true });
+   * const { port } = first.addr as Deno.NetAddr;
+   * const second = await new TCPServerEndpoint({ port, hostname: "127.0.0.1" })
+   *   .listen(factory, { reusePort: true }); // the kernel spreads connections
+   * await Promise.all([first.close(), second.close()]);
+   * ```
    */
   // deno-lint-ignore require-await
   async listen(

@@ -44,7 +44,7 @@ export interface TLSClientEndpointOptions {
  * protocol is built. The negotiated ALPN protocol is the transport's
  * `alpnProtocol`.
  *
- * @example
+ * @example Trusting a private CA (needs a TLS server and its ca.pem)
  * ```ts ignore
  * import {
  *   ClientFactory,
@@ -97,6 +97,8 @@ export class TLSClientEndpoint implements ClientEndpoint {
    * @param options `signal`: abort to give up (closes the socket mid-handshake).
    * @returns The TLS connection and the negotiated ALPN protocol; rejects
    *   with a `ConnectError` when the handshake fails.
+   * @throws {ConnectError} (as a rejection) When the handshake fails (an
+   *   untrusted certificate, a name mismatch).
    */
   async dial(options: DialOptions = {}): Promise<DialedConnection> {
     const { hostname, port, serverName = hostname } = this.options;

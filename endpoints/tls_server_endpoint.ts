@@ -52,7 +52,8 @@ export interface TLSServerEndpointOptions {
 /**
  * Where to listen on TLS (Twisted's `SSL4ServerEndpoint`).
  * `serverFromString("tls:8443:certKey=cert.pem:privateKey=key.pem")` makes
- * one from files; this class takes the PEM text itself.
+ * one from files (reading them needs `--allow-read=cert.pem,key.pem`); this
+ * class takes the PEM text itself. Listening needs `--allow-net=HOST:PORT`.
  *
  * A failed handshake (garbage bytes, a client that rejects the certificate)
  * or one that does not finish within `handshakeTimeout` closes that
@@ -63,7 +64,7 @@ export interface TLSServerEndpointOptions {
  * timeout the port forgets the connection and reports it, but the socket
  * itself is released only when the peer sends something or goes away.
  *
- * @example
+ * @example Listening with a certificate from files (needs cert.pem and key.pem)
  * ```ts ignore
  * import { Factory, Protocol, TLSServerEndpoint } from "@torsion/protocols";
  *
@@ -121,6 +122,7 @@ export class TLSServerEndpoint implements ServerEndpoint {
    * @returns The listening port, once bound; rejects with
    *   `Deno.errors.AddrInUse` when the address is taken, and with Deno's
    *   error when the certificate or key cannot be used.
+   * @throws {Deno.errors.AddrInUse} (as a rejection) When the address is taken.
    */
   // deno-lint-ignore require-await
   async listen(

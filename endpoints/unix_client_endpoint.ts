@@ -24,17 +24,26 @@ export interface UNIXClientEndpointOptions {
  * `clientFromString("unix:/run/app.sock")` makes one. Deno asks for
  * `--allow-read=PATH --allow-write=PATH --allow-net=unix:PATH`.
  *
- * @example
- * ```ts ignore
+ * @example Connecting to a local Unix socket
+ * ```ts
+ * import assert from "node:assert/strict";
  * import {
  *   ClientFactory,
  *   connect,
+ *   Factory,
+ *   listen,
  *   Protocol,
  *   UNIXClientEndpoint,
  * } from "@torsion/protocols";
  *
- * const endpoint = new UNIXClientEndpoint({ path: "/tmp/echo.sock" });
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/app.sock`;
+ * const server = await listen(`unix:${path}`, Factory.forProtocol(Protocol));
+ * const endpoint = new UNIXClientEndpoint({ path });
  * const protocol = await connect(endpoint, ClientFactory.forProtocol(Protocol));
+ * assert.equal(protocol.connected, true);
+ * await server.close(); // closes the connection too
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class UNIXClientEndpoint implements ClientEndpoint {

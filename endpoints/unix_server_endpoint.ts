@@ -41,9 +41,10 @@ export interface UNIXServerEndpointOptions {
 /**
  * Where to listen on a Unix socket (Twisted's `UNIXServerEndpoint`).
  * `serverFromString("unix:/run/app.sock:mode=660")` makes one. The socket
- * file is removed when the port stops listening.
+ * file is removed when the port stops listening. Deno asks for
+ * `--allow-net=unix:PATH --allow-read=PATH --allow-write=PATH`.
  *
- * @example
+ * @example Listening on a socket file in a temporary directory
  * ```ts
  * import { Factory, Protocol, UNIXServerEndpoint } from "@torsion/protocols";
  *
@@ -87,6 +88,30 @@ export class UNIXServerEndpoint implements ServerEndpoint {
    * @returns The listening port, once bound. Rejects with
    *   `Deno.errors.AddrInUse` when a live server listens on the path, and
    *   `Deno.errors.AlreadyExists` when something other than a socket is there.
+   * @throws {Deno.errors.AddrInUse} (as a rejection) When a live server
+   *   listens on the path.
+   * @throws {Deno.errors.AlreadyExists} (as a rejection) When something other
+   *   than a socket is at the path.
+   *
+   * @example Talking to it over the socket
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Factory, Protocol, UNIXServerEndpoint } from "@torsion/protocols";
+   *
+   * class Hello extends Protocol {
+   *   override connectionMade(): void {
+   *     this.transport!.write("hello\n");
+   *     this.transport!.loseConnection();
+   *   }
+   * }
+   * const dir = await Deno.makeTempDir();
+   * const path = `${dir}/hello.sock`;
+   * const port = await new UNIXServerEndpoint({ path }).listen(Factory.forProtocol(Hello));
+   * const conn = await Deno.connect({ transport: "unix", path });
+   * assert.equal(await new Response(conn.readable).text(), "hello\n");
+   * await port.close(); // removes the socket file
+   * await Deno.remove(dir);
+   * ```
    */
   async listen(
     factory: Factory,

@@ -1,11 +1,23 @@
 /**
- * Every example at once, each on its default port (what `npm start` and
- * `deno task start` run): echo 8007, qotd 8017, counter 8027, answer 8037,
- * chat 8047, netstring_echo 8057, int32_echo 8067. Ctrl+C stops.
+ * Every stream example at once, each on its default port (what `npm start`
+ * and `deno task start` run): echo 8007, qotd 8017, counter 8027, answer
+ * 8037, chat 8047, netstring_echo 8057, int32_echo 8067. One factory per
+ * service, exported as `services` for the runner. Ctrl+C stops all of
+ * them, exit status 0.
  *
- * Run: `deno run --allow-net=127.0.0.1 examples/all.ts`, or through the
- * runner, which serves a module's `services` export:
- * `deno run --allow-net=127.0.0.1 --allow-read=. cli.ts serve examples/all.ts`
+ * Run it (from the repository root), directly or through the runner, which
+ * serves a module's `services` export:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 examples/all.ts
+ * deno run --allow-net=127.0.0.1 --allow-read=. cli.ts serve examples/all.ts
+ * # listening on tcp:8007:interface=127.0.0.1
+ * # listening on tcp:8017:interface=127.0.0.1
+ * # ...
+ * ```
+ *
+ * Talk to each as its own module docs say: `nc 127.0.0.1 8007` (echo),
+ * `nc -d 127.0.0.1 8017` (qotd), `nc -C 127.0.0.1 8037` (answer), ...
  *
  * @module
  */

@@ -1,10 +1,25 @@
 /**
  * The seed tutorial's Answer: a `LineReceiver` that answers each line from a
- * table, or with a default answer.
+ * table, or with a default answer. Shows line framing (`lineReceived`,
+ * `sendLine`, CR LF delimiters).
  *
- * Run: `deno run --allow-net=127.0.0.1:8037 examples/answer.ts [DESCRIPTION ...]`
- * (default `tcp:8037:interface=127.0.0.1`). Talk to it: `nc -C 127.0.0.1 8037`
- * and type `How are you?`.
+ * Run it (from the repository root; Ctrl+C stops it, exit status 0):
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1:8037 examples/answer.ts
+ * # listening on tcp:8037:interface=127.0.0.1
+ * ```
+ *
+ * Other endpoints: pass descriptions (`tcp:0:interface=127.0.0.1`) and
+ * widen `--allow-net` to match.
+ *
+ * Talk to it (lines end with CR LF: `nc -C`, or socat's `crlf`), and type
+ * `How are you?` (answer: `Fine`) or anything else:
+ *
+ * ```sh
+ * nc -C 127.0.0.1 8037
+ * socat - TCP:127.0.0.1:8037,crlf
+ * ```
  *
  * @module
  */

@@ -1,11 +1,27 @@
 /**
  * A multi-user line chat: the first line a user sends is their nick; every
- * later line is broadcast to the others as `<nick> line`; `/quit` leaves.
- * The set of users lives in the factory, shared by every connection.
+ * later line is broadcast to the others as `<nick> line`; `/who` lists the
+ * users, `/quit` leaves. Shows the set of users kept in the factory, shared
+ * by every connection, a `MAX_LENGTH` with `discardLongLineRest`, and a
+ * `lineLengthExceeded` that answers instead of hanging up.
  *
- * Run: `deno run --allow-net=127.0.0.1:8047 examples/chat.ts [DESCRIPTION ...]`
- * (default `tcp:8047:interface=127.0.0.1`). Talk to it from two terminals:
- * `nc -C 127.0.0.1 8047`.
+ * Run it (from the repository root; Ctrl+C stops it, exit status 0):
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1:8047 examples/chat.ts
+ * # listening on tcp:8047:interface=127.0.0.1
+ * ```
+ *
+ * Other endpoints: pass descriptions (`tcp:0:interface=127.0.0.1`) and
+ * widen `--allow-net` to match.
+ *
+ * Talk to it from two or more terminals (CR LF line ends), choose a nick in
+ * each, then chat:
+ *
+ * ```sh
+ * nc -C 127.0.0.1 8047
+ * socat - TCP:127.0.0.1:8047,crlf
+ * ```
  *
  * @module
  */

@@ -2,21 +2,30 @@
  * A reconnecting client of the echo example: it sends `ping N` every second,
  * prints each line that comes back, and when the server goes away it
  * connects again with exponential back-off (`ReconnectingClientFactory`),
- * so it keeps working across server restarts.
+ * so it keeps working across server restarts. Shows `connect`,
+ * `ClientFactory` hooks, `LineReceiver` on the client side, and a timer on
+ * the factory's `clock`.
  *
- * Run, in two terminals:
+ * Run it, in two terminals (from the repository root):
  *
  * ```sh
  * deno run --allow-net=127.0.0.1:8007 examples/echo.ts
  * deno run --allow-net=127.0.0.1:8007 examples/client.ts [DESCRIPTION] [--max-delay=SECONDS]
+ * # connecting to tcp:host=127.0.0.1:port=8007
+ * # connected
+ * # received: ping 1
  * ```
  *
  * The description defaults to `tcp:host=127.0.0.1:port=8007`; any client
- * description works (`tls:host=...:port=...:caCerts=ca.pem`,
- * `unix:/tmp/echo.sock`). `--max-delay` caps the wait between attempts
- * (default 3600 seconds). Stop the echo server and start it again: the
- * client reports the lost connection, retries, and carries on. Ctrl+C (or
- * SIGTERM) closes the connection and exits with status 0.
+ * description works, with the permissions it needs:
+ * `tls:host=H:port=P:caCerts=ca.pem` with `--allow-net=H:P
+ * --allow-read=ca.pem`; `unix:/tmp/echo.sock` (the echo example run on
+ * `unix:/tmp/echo.sock`) with `--allow-net=unix:/tmp/echo.sock
+ * --allow-read=/tmp/echo.sock --allow-write=/tmp/echo.sock`.
+ * `--max-delay` caps the wait between
+ * attempts (default 3600 seconds). Stop the echo server and start it
+ * again: the client reports the lost connection, retries, and carries on.
+ * Ctrl+C (or SIGTERM) closes the connection and exits with status 0.
  *
  * @module
  */

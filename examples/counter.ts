@@ -1,12 +1,27 @@
 /**
  * The welcome counter from the seed tutorial: each connection is greeted with
  * the number of connections open, counted in the factory (state shared by
- * all connections lives there, not in the per-connection protocol); what is
- * received is echoed.
+ * all connections lives there, not in the per-connection protocol, and
+ * `connectionLost` uncounts); what is received is echoed.
  *
- * Run: `deno run --allow-net=127.0.0.1:8027 examples/counter.ts [DESCRIPTION ...]`
- * (default `tcp:8027:interface=127.0.0.1`). Talk to it: `nc 127.0.0.1 8027`
- * from two terminals.
+ * Run it (from the repository root; Ctrl+C stops it, exit status 0):
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1:8027 examples/counter.ts
+ * # listening on tcp:8027:interface=127.0.0.1
+ * ```
+ *
+ * Other endpoints: pass descriptions (`tcp:0:interface=127.0.0.1`) and
+ * widen `--allow-net` to match.
+ *
+ * Talk to it from two terminals (the second is told there are 2):
+ *
+ * ```sh
+ * nc 127.0.0.1 8027
+ * # welcome! there are currently 1 open connections.
+ * socat - TCP:127.0.0.1:8027
+ * # welcome! there are currently 2 open connections.
+ * ```
  *
  * @module
  */

@@ -1,17 +1,32 @@
 /**
  * Length-prefixed echo: every string received with a 4-byte big-endian
- * length prefix is sent back the same way. A length over `MAX_LENGTH`
- * (99 999) closes the connection.
+ * length prefix is sent back the same way. Shows `Int32StringReceiver`
+ * (`stringReceived`, `sendString`); a length over `MAX_LENGTH` (99 999)
+ * closes the connection.
  *
  * ```text
- * +----------------+---------------------+
- * | length (u32 BE)| length bytes        |
- * +----------------+---------------------+
+ * +-------------+----------------+
+ * | 00 00 00 05 | 68 65 6c 6c 6f |   "hello"
+ * +-------------+----------------+
+ *  length (u32 big-endian), then the payload
  * ```
  *
- * Run: `deno run --allow-net=127.0.0.1:8067 examples/int32_echo.ts [DESCRIPTION ...]`
- * (default `tcp:8067:interface=127.0.0.1`). Talk to it:
- * `printf '\0\0\0\5hello' | nc -q1 127.0.0.1 8067 | xxd`.
+ * Run it (from the repository root; Ctrl+C stops it, exit status 0):
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1:8067 examples/int32_echo.ts
+ * # listening on tcp:8067:interface=127.0.0.1
+ * ```
+ *
+ * Other endpoints: pass descriptions (`tcp:0:interface=127.0.0.1`) and
+ * widen `--allow-net` to match.
+ *
+ * Talk to it (the frame comes back: `0000 0005 6865 6c6c 6f  ....hello`):
+ *
+ * ```sh
+ * printf '\0\0\0\5hello' | socat - TCP:127.0.0.1:8067 | xxd
+ * printf '\0\0\0\5hello' | nc -N 127.0.0.1 8067 | xxd
+ * ```
  *
  * @module
  */

@@ -1,10 +1,31 @@
 /**
  * Netstring echo: every netstring received is sent back as a netstring
- * (`5:hello,` → `5:hello,`). A malformed netstring closes the connection.
+ * (`5:hello,` → `5:hello,`). Shows `NetstringReceiver` (`stringReceived`,
+ * `sendString`); a malformed netstring closes the connection.
  *
- * Run: `deno run --allow-net=127.0.0.1:8057 examples/netstring_echo.ts [DESCRIPTION ...]`
- * (default `tcp:8057:interface=127.0.0.1`). Talk to it:
- * `printf '5:hello,' | nc -q1 127.0.0.1 8057`.
+ * ```text
+ * +-----+---+-------+---+
+ * | "5" | : | hello | , |
+ * +-----+---+-------+---+
+ * ```
+ *
+ * Run it (from the repository root; Ctrl+C stops it, exit status 0):
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1:8057 examples/netstring_echo.ts
+ * # listening on tcp:8057:interface=127.0.0.1
+ * ```
+ *
+ * Other endpoints: pass descriptions (`tcp:0:interface=127.0.0.1`) and
+ * widen `--allow-net` to match.
+ *
+ * Talk to it (prints `5:hello,`; `nc -N` closes its side once the input is
+ * sent):
+ *
+ * ```sh
+ * printf '5:hello,' | socat - TCP:127.0.0.1:8057
+ * printf '5:hello,' | nc -N 127.0.0.1 8057
+ * ```
  *
  * @module
  */

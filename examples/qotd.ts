@@ -1,9 +1,25 @@
 /**
  * Quote of the Day (RFC 865): a quote on connect, then the connection is
- * closed (`loseConnection` flushes the quote first).
+ * closed. Shows state shared in the factory (the rotation of quotes) and
+ * `loseConnection`, which flushes the quote before closing (the seed
+ * tutorial's QOTD).
  *
- * Run: `deno run --allow-net=127.0.0.1:8017 examples/qotd.ts [DESCRIPTION ...]`
- * (default `tcp:8017:interface=127.0.0.1`). Talk to it: `nc 127.0.0.1 8017`.
+ * Run it (from the repository root; Ctrl+C stops it, exit status 0):
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1:8017 examples/qotd.ts
+ * # listening on tcp:8017:interface=127.0.0.1
+ * ```
+ *
+ * Other endpoints: pass descriptions (`tcp:0:interface=127.0.0.1`) and
+ * widen `--allow-net` to match.
+ *
+ * Talk to it (each connection gets the next quote, then is closed):
+ *
+ * ```sh
+ * nc -d 127.0.0.1 8017
+ * socat -u TCP:127.0.0.1:8017 -
+ * ```
  *
  * @module
  */

@@ -1,12 +1,27 @@
 /**
  * UDP echo (RFC 862, datagram form): every datagram received is sent back to
- * its sender.
+ * its sender. Shows `DatagramProtocol` (`datagramReceived(data, addr)`,
+ * `transport.write(data, addr)`) on a `udp:` description.
  *
- * Run: `deno run --allow-net=127.0.0.1:8077 examples/udp_echo.ts [DESCRIPTION ...]`
- * (default `udp:8077:interface=127.0.0.1`). Datagrams need Deno's unstable
- * `net` API: this package's `deno.json` enables it; elsewhere add
- * `--unstable-net`. Talk to it: `socat - UDP:127.0.0.1:8077` or
- * `nc -u 127.0.0.1 8077`.
+ * Run it (from the repository root; Ctrl+C stops it, exit status 0):
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 examples/udp_echo.ts
+ * # listening on udp:8077:interface=127.0.0.1
+ * ```
+ *
+ * `--allow-net=127.0.0.1` rather than `127.0.0.1:8077`: each reply is sent
+ * to the sender's own port, which can be any. Datagrams need Deno's
+ * unstable `net` API: this package's `deno.json` enables it; elsewhere add
+ * `--unstable-net`. Other endpoints: pass descriptions
+ * (`udp:0:interface=127.0.0.1`).
+ *
+ * Talk to it (what you type comes back, one datagram per line):
+ *
+ * ```sh
+ * socat - UDP:127.0.0.1:8077
+ * nc -u 127.0.0.1 8077
+ * ```
  *
  * @module
  */

@@ -1,6 +1,17 @@
 /**
  * `ClientFactory`: a factory for outgoing connections, told how each
- * attempt goes, and `Connector`, the handle of one connection it is given.
+ * attempt goes, and `Connector`, the handle of one connection it is given
+ * (Twisted's `ClientFactory` and `IConnector`).
+ *
+ * ```text
+ * connect(endpoint, factory)
+ *   startedConnecting(connector)
+ *   ├─ failed ─▶ clientConnectionFailed(connector, reason)   (connect rejects)
+ *   └─ made ───▶ buildProtocol(addr) ─▶ protocol.connectionMade()   (connect resolves)
+ *                  … protocol.connectionLost(reason)
+ *                  clientConnectionLost(connector, reason)
+ * connector.connect() from either hook: try again (ReconnectingClientFactory)
+ * ```
  *
  * @module
  */
@@ -84,27 +95,38 @@ export interface Connector {
  *
  * @typeParam P The protocol class this factory builds.
  *
- * @example Logging each attempt
+ * @example Hearing of each attempt, against a port where nothing listens
  * ```ts
+ * import assert from "node:assert/strict";
  * import {
  *   ClientFactory,
  *   type ConnectionClosed,
+ *   ConnectionRefusedError,
  *   type Connector,
+ *   connect,
  *   Protocol,
  * } from "@torsion/protocols";
  *
  * class Noisy extends ClientFactory {
  *   override protocol = Protocol;
- *   override startedConnecting(connector: Connector): void {
- *     console.log("connecting to", connector.getDestination());
+ *   events: string[] = [];
+ *   override startedConnecting(_connector: Connector): void {
+ *     this.events.push("connecting");
  *   }
  *   override clientConnectionFailed(_connector: Connector, reason: Error): void {
- *     console.log("failed:", reason.message);
+ *     this.events.push(`failed: ${reason.name}`);
  *   }
  *   override clientConnectionLost(_connector: Connector, reason: ConnectionClosed): void {
- *     console.log("lost:", reason.name);
+ *     this.events.push(`lost: ${reason.name}`);
  *   }
  * }
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * listener.close(); // nothing listens there now
+ * const factory = new Noisy();
+ * await assert.rejects(connect(`tcp:host=127.0.0.1:port=${port}`, factory), ConnectionRefusedError);
+ * assert.deepEqual(factory.events, ["connecting", "failed: ConnectionRefusedError"]);
  * ```
  */
 export class ClientFactory<P extends Protocol = Protocol> extends Factory<P> {
@@ -115,11 +137,15 @@ export class ClientFactory<P extends Protocol = Protocol> extends Factory<P> {
    * @param protocol The protocol class.
    * @returns A new factory of this class with `protocol` set.
    *
-   * @example
+   * @example A client factory for a protocol class
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ClientFactory, Protocol } from "@torsion/protocols";
    *
-   * const factory = ClientFactory.forProtocol(Protocol);
+   * class Hello extends Protocol {}
+   * const factory = ClientFactory.forProtocol(Hello);
+   * assert.ok(factory instanceof ClientFactory);
+   * assert.equal(factory.protocol, Hello);
    * ```
    */
   static override forProtocol<P extends Protocol>(
@@ -143,6 +169,19 @@ export class ClientFactory<P extends Protocol = Protocol> extends Factory<P> {
    *
    * @param _connector The connection that was attempted.
    * @param _reason A `ConnectError` (or subclass), or the abort signal's reason.
+   *
+   * @example Trying a few times, one second apart
+   * ```ts
+   * import { ClientFactory, type Connector, Protocol } from "@torsion/protocols";
+   *
+   * class Persistent extends ClientFactory {
+   *   override protocol = Protocol;
+   *   failures = 0;
+   *   override clientConnectionFailed(connector: Connector, _reason: Error): void {
+   *     if (++this.failures < 3) setTimeout(() => connector.connect(), 1000);
+   *   }
+   * }
+   * ```
    */
   clientConnectionFailed(_connector: Connector, _reason: Error): void {}
 

@@ -1,5 +1,7 @@
 /**
  * Why a connection ended: the reason handed to `Protocol.connectionLost`.
+ * Every reason is an `Error` subclass with its own `name`; test for the kind
+ * with `instanceof` (a `ConnectionAborted` is also a `ConnectionLost`).
  *
  * ```text
  * ConnectionClosed            any end of a connection
@@ -8,18 +10,33 @@
  *     └── ConnectionAborted   this side called abortConnection()
  * ```
  *
+ * @example Telling a clean close from a failure in `connectionLost`
+ * ```ts
+ * import { type ConnectionClosed, ConnectionDone, Protocol } from "@torsion/protocols";
+ *
+ * class Session extends Protocol {
+ *   override connectionLost(reason: ConnectionClosed): void {
+ *     if (reason instanceof ConnectionDone) console.log("closed cleanly");
+ *     else console.warn(`lost: ${reason.message}`, reason.cause);
+ *   }
+ * }
+ * new Session().connectionLost(new ConnectionDone());
+ * ```
+ *
  * @module
  */
 
 /**
  * The base of every reason a connection can end with.
  *
- * @example Telling a clean close from a failure
+ * @example Every reason is a `ConnectionClosed`
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionClosed, ConnectionDone } from "@torsion/protocols";
  *
  * const reason: ConnectionClosed = new ConnectionDone();
- * console.log(reason instanceof ConnectionClosed, reason.name); // true "ConnectionDone"
+ * assert.ok(reason instanceof ConnectionClosed);
+ * assert.equal(reason.name, "ConnectionDone");
  * ```
  */
 export class ConnectionClosed extends Error {
@@ -38,11 +55,12 @@ export class ConnectionClosed extends Error {
 /**
  * The connection was closed cleanly, by this side (`loseConnection`) or by the peer.
  *
- * @example
+ * @example The default message
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionDone } from "@torsion/protocols";
  *
- * console.log(new ConnectionDone().message); // "Connection was closed cleanly"
+ * assert.equal(new ConnectionDone().message, "Connection was closed cleanly");
  * ```
  */
 export class ConnectionDone extends ConnectionClosed {
@@ -65,12 +83,15 @@ export class ConnectionDone extends ConnectionClosed {
  * The connection ended uncleanly: reset by the peer, or a network error
  * (kept as `cause`).
  *
- * @example
+ * @example Keeping the network error as `cause`
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionLost } from "@torsion/protocols";
  *
- * const reason = new ConnectionLost("Connection reset by peer");
- * console.log(reason.name); // "ConnectionLost"
+ * const reset = new Deno.errors.ConnectionReset("Connection reset by peer");
+ * const reason = new ConnectionLost("Connection reset by peer", { cause: reset });
+ * assert.equal(reason.name, "ConnectionLost");
+ * assert.equal(reason.cause, reset);
  * ```
  */
 export class ConnectionLost extends ConnectionClosed {
@@ -93,11 +114,12 @@ export class ConnectionLost extends ConnectionClosed {
  * This side called `abortConnection()`: the connection was closed at once and
  * whatever was still buffered was dropped.
  *
- * @example
+ * @example An abort is an unclean loss
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionAborted, ConnectionLost } from "@torsion/protocols";
  *
- * console.log(new ConnectionAborted() instanceof ConnectionLost); // true
+ * assert.ok(new ConnectionAborted() instanceof ConnectionLost);
  * ```
  */
 export class ConnectionAborted extends ConnectionLost {

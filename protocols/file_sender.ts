@@ -29,13 +29,14 @@ export type FileSenderSource = ReadableStream<Uint8Array> | Deno.FsFile;
  * the connection closed or was aborted. The promise of
  * `beginFileTransfer` rejects with it.
  *
- * @example Telling a stopped transfer from a failing source
+ * @example What the error says
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileTransferStoppedError } from "@torsion/protocols";
  *
  * const error = new FileTransferStoppedError(65536);
- * console.log(error.name); // "FileTransferStoppedError"
- * console.log(error.message); // "File transfer stopped by the consumer: 65536 bytes sent"
+ * assert.equal(error.name, "FileTransferStoppedError");
+ * assert.equal(error.message, "File transfer stopped by the consumer: 65536 bytes sent");
  * ```
  */
 export class FileTransferStoppedError extends Error {
@@ -95,22 +96,33 @@ interface Transfer {
  * default high-water mark): fewer round trips through the event loop.
  *
  * @example Serving a file, then closing
- * ```ts ignore
- * import { FileSender, Protocol } from "@torsion/protocols";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Factory, FileSender, listen, Protocol } from "@torsion/protocols";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "the whole file\n");
  *
  * class Download extends Protocol {
  *   override connectionMade(): void {
  *     const transport = this.transport!;
- *     Deno.open("./big.iso")
+ *     Deno.open(path)
  *       .then((file) => new FileSender().beginFileTransfer(file, transport))
- *       .then(() => transport.loseConnection())
- *       .catch(() => transport.abortConnection());
+ *       .then(() => transport.loseConnection()) // flushes, then closes
+ *       .catch(() => transport.abortConnection()); // stopped, or the file failed
  *   }
  * }
+ *
+ * await using port = await listen("tcp:0:interface=127.0.0.1", Factory.forProtocol(Download));
+ * const { port: portNumber } = port.addr as Deno.NetAddr;
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: portNumber });
+ * assert.equal(await new Response(conn.readable).text(), "the whole file\n");
+ * await Deno.remove(path);
  * ```
  *
  * @example Driving it by hand over an in-memory transport
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileSender } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -123,7 +135,7 @@ interface Transfer {
  *   await new Promise((resolve) => setTimeout(resolve, 0));
  * }
  * await done;
- * console.log(transport.valueText()); // "hello"
+ * assert.equal(transport.valueText(), "hello");
  * ```
  */
 export class FileSender implements Producer {
@@ -161,6 +173,31 @@ export class FileSender implements Producer {
    *   is neither a stream nor a file. A rejection of this promise that
    *   nobody handles is not reported as unhandled (one of a promise chained
    *   to it still is).
+   * @throws {FileTransferStoppedError} (as a rejection) When the transport
+   *   stops the producer before the end.
+   * @throws {TypeError} (as a rejection) When the stream is locked or the
+   *   source is neither a stream nor a file.
+   * @throws {Error} (as a rejection) When this sender is busy or the
+   *   transport already has a producer.
+   *
+   * @example Upper-casing a stream on its way out
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FileSender } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport();
+   * const source = ReadableStream.from([new TextEncoder().encode("shout")]);
+   * const upper = (chunk: Uint8Array): Uint8Array =>
+   *   new TextEncoder().encode(new TextDecoder().decode(chunk).toUpperCase());
+   * const done = new FileSender().beginFileTransfer(source, transport, upper);
+   * while (transport.producer !== null) { // pull, as a real transport does
+   *   transport.producer.resumeProducing();
+   *   await new Promise((resolve) => setTimeout(resolve, 0));
+   * }
+   * await done;
+   * assert.equal(transport.valueText(), "SHOUT");
+   * ```
    */
   beginFileTransfer(
     source: FileSenderSource,
@@ -209,6 +246,20 @@ export class FileSender implements Producer {
    * away; call it yourself to cancel. The source is let go of, the producer
    * unregistered, and the promise of `beginFileTransfer` rejects with
    * `FileTransferStoppedError`. No-op when no transfer runs.
+   *
+   * @example Cancelling a transfer
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FileSender, FileTransferStoppedError } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const sender = new FileSender();
+   * const transport = new StringTransport();
+   * const done = sender.beginFileTransfer(ReadableStream.from([new Uint8Array(10)]), transport);
+   * sender.stopProducing();
+   * await assert.rejects(done, FileTransferStoppedError);
+   * assert.equal(transport.producer, null);
+   * ```
    */
   stopProducing(): void {
     const transfer = this.#transfer;

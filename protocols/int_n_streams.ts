@@ -56,24 +56,40 @@ export interface IntNEncoderStreamOptions {
  * `Uint8Array`s (anything else is a `TypeError`).
  *
  * @example Reading Int32-prefixed frames from a connection
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { IntNDecoderStream } from "@torsion/protocols";
  *
- * const conn = await Deno.connect({ port: 8000 });
+ * // A server that sends two frames ("hi" and 3 zero bytes) and closes.
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then(async (conn) => {
+ *   await conn.write(new Uint8Array([0, 0, 0, 2, 0x68, 0x69, 0, 0, 0, 3, 0, 0, 0]));
+ *   conn.close();
+ * });
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const lengths: number[] = [];
  * for await (const frame of conn.readable.pipeThrough(new IntNDecoderStream())) {
- *   console.log(frame.length);
+ *   lengths.push(frame.length);
  * }
+ * await served;
+ * assert.deepEqual(lengths, [2, 3]);
  * ```
  *
- * @example Decoding Int8 frames
+ * @example Decoding Int8 frames, and a frame over the limit
  * ```ts
- * import { IntNDecoderStream } from "@torsion/protocols";
+ * import assert from "node:assert/strict";
+ * import { IntNDecoderStream, LengthLimitExceededError } from "@torsion/protocols";
  *
  * const frames = await Array.fromAsync(
  *   ReadableStream.from([new Uint8Array([2, 0x68, 0x69, 0])])
  *     .pipeThrough(new IntNDecoderStream({ prefixLength: 1 })),
  * );
- * console.log(frames); // [ Uint8Array(2) [ 104, 105 ], Uint8Array(0) [] ]
+ * assert.deepEqual(frames, [new Uint8Array([0x68, 0x69]), new Uint8Array(0)]);
+ *
+ * const big = ReadableStream.from([new Uint8Array([0, 0, 0x10, 0])]) // 4096 bytes announced
+ *   .pipeThrough(new IntNDecoderStream({ maxLength: 1024 }));
+ * await assert.rejects(Array.fromAsync(big), LengthLimitExceededError);
  * ```
  */
 export class IntNDecoderStream
@@ -108,25 +124,30 @@ export class IntNDecoderStream
  * the prefix errors the stream with a `StringTooLongError`.
  *
  * @example Writing Int32-prefixed frames to a connection
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { IntNEncoderStream } from "@torsion/protocols";
  *
- * const conn = await Deno.connect({ port: 8000 });
- * const encoder = new IntNEncoderStream();
- * encoder.readable.pipeTo(conn.writable);
- * const writer = encoder.writable.getWriter();
- * await writer.write("hello");
- * await writer.close();
+ * // A server that reads everything the client sends.
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const received = listener.accept().then((conn) => new Response(conn.readable).bytes());
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await ReadableStream.from(["hi"])
+ *   .pipeThrough(new IntNEncoderStream())
+ *   .pipeTo(conn.writable); // closes the connection at the end
+ * assert.deepEqual(await received, new Uint8Array([0, 0, 0, 2, 0x68, 0x69]));
  * ```
  *
  * @example Encoding with a 2-byte prefix
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IntNEncoderStream } from "@torsion/protocols";
  *
  * const chunks = await Array.fromAsync(
  *   ReadableStream.from(["hi"]).pipeThrough(new IntNEncoderStream({ prefixLength: 2 })),
  * );
- * console.log(chunks); // [ Uint8Array(4) [ 0, 2, 104, 105 ] ]
+ * assert.deepEqual(chunks, [new Uint8Array([0, 2, 0x68, 0x69])]);
  * ```
  */
 export class IntNEncoderStream

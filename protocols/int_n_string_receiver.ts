@@ -1,14 +1,65 @@
 /**
  * `IntNStringReceiver` and its three forms, `Int8StringReceiver`,
  * `Int16StringReceiver` and `Int32StringReceiver`: protocols that exchange
- * strings framed by a length prefix.
+ * strings framed by a length prefix (Twisted's `Int8StringReceiver`,
+ * `Int16StringReceiver`, `Int32StringReceiver`).
+ *
+ * Each frame is the payload's length as an unsigned big-endian integer of
+ * 1, 2 or 4 bytes, then the payload (any bytes):
  *
  * ```text
- * Int16 framing of "hello":
+ * Int32StringReceiver (prefixLength 4), "hello":
+ * INPUT                                 DECODED (stringReceived)
+ * +-------------+----------------+
+ * | 00 00 00 05 | 68 65 6c 6c 6f |     -->    "hello" (5 bytes)
+ * +-------------+----------------+
+ *  length (u32)   payload
+ *
+ * Int16StringReceiver (prefixLength 2):
  * +-------+----------------+
- * | 00 05 | 68 65 6c 6c 6f |
+ * | 00 05 | 68 65 6c 6c 6f |           -->    "hello"
  * +-------+----------------+
- *  prefix: the payload's length, unsigned big-endian, 1, 2 or 4 bytes
+ *
+ * Int8StringReceiver (prefixLength 1), two frames, the second empty:
+ * +----+-------+----+
+ * | 02 | 68 69 | 00 |                   -->    "hi", ""
+ * +----+-------+----+
+ *
+ * Frames split across reads, or several in one read, are delivered whole,
+ * once each, in order.
+ * ```
+ *
+ * Limits:
+ *
+ * ```text
+ * INPUT (Int32)                RESULT
+ * 00 01 86 9f + 99999 bytes    stringReceived(99999 bytes)     (MAX_LENGTH)
+ * 00 01 86 a0 ...              lengthLimitExceeded(100000), as soon as the
+ *                              prefix is complete; nothing more is parsed
+ * sendString(256 bytes), Int8  StringTooLongError (a 1-byte prefix holds 255)
+ * ```
+ *
+ * Sending: `sendString("hello")` writes the prefix and the payload in one
+ * write.
+ *
+ * @example An Int32 echo, tested in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Int32StringReceiver } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Echo extends Int32StringReceiver {
+ *   override stringReceived(data: Uint8Array): void {
+ *     this.sendString(data);
+ *   }
+ * }
+ *
+ * const transport = new StringTransport();
+ * const echo = new Echo();
+ * echo.makeConnection(transport);
+ * echo.dataReceived(new Uint8Array([0, 0, 0, 2, 0x68]));
+ * echo.dataReceived(new Uint8Array([0x69]));
+ * assert.deepEqual(transport.value(), new Uint8Array([0, 0, 0, 2, 0x68, 0x69]));
  * ```
  *
  * @module
@@ -45,6 +96,7 @@ import { Protocol } from "./protocol.ts";
  *
  * @example A server answering each string with its length
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Int16StringReceiver } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -57,7 +109,7 @@ import { Protocol } from "./protocol.ts";
  * const measure = new Measure();
  * measure.makeConnection(transport);
  * measure.dataReceived(new Uint8Array([0, 3, 0x61, 0x62, 0x63]));
- * console.log(transport.value()); // Uint8Array(3) [ 0, 1, 51 ]
+ * assert.deepEqual(transport.value(), new Uint8Array([0, 1, 0x33])); // "3"
  * ```
  */
 export class IntNStringReceiver extends Protocol {
@@ -86,6 +138,23 @@ export class IntNStringReceiver extends Protocol {
    * @param _data The payload, without its prefix. It is the receiver's to
    * keep: the library never writes into it.
    * @throws {Error} Unless overridden.
+   *
+   * @example Collecting frames
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Int8StringReceiver } from "@torsion/protocols";
+   *
+   * class Collect extends Int8StringReceiver {
+   *   frames: number[] = [];
+   *   override stringReceived(data: Uint8Array): void {
+   *     this.frames.push(data.length);
+   *   }
+   * }
+   *
+   * const collect = new Collect();
+   * collect.dataReceived(new Uint8Array([2, 0x68, 0x69, 0]));
+   * assert.deepEqual(collect.frames, [2, 0]);
+   * ```
    */
   stringReceived(_data: Uint8Array): void {
     throw new Error(
@@ -99,6 +168,28 @@ export class IntNStringReceiver extends Protocol {
    * (`loseConnection`).
    *
    * @param _length The length the prefix announced.
+   *
+   * @example Logging the offender before closing
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Int16StringReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Bounded extends Int16StringReceiver {
+   *   override MAX_LENGTH = 1024;
+   *   override stringReceived(_data: Uint8Array): void {}
+   *   override lengthLimitExceeded(length: number): void {
+   *     console.warn(`frame of ${length} bytes refused`);
+   *     this.transport!.loseConnection();
+   *   }
+   * }
+   *
+   * const transport = new StringTransport();
+   * const bounded = new Bounded();
+   * bounded.makeConnection(transport);
+   * bounded.dataReceived(new Uint8Array([0x10, 0x00])); // 4096 bytes announced
+   * assert.equal(transport.disconnecting, true);
+   * ```
    */
   lengthLimitExceeded(_length: number): void {
     this.transport?.loseConnection();
@@ -113,6 +204,20 @@ export class IntNStringReceiver extends Protocol {
    * (over 255, 65535 or 4294967295 bytes); nothing is written.
    * @throws {TypeError} When `data` is neither bytes nor a string.
    * @throws {Error} When the protocol is not connected.
+   *
+   * @example Sending, and a string too long for the prefix
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Int8StringReceiver, StringTooLongError } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport();
+   * const receiver = new Int8StringReceiver();
+   * receiver.makeConnection(transport);
+   * receiver.sendString("hi");
+   * assert.deepEqual(transport.value(), new Uint8Array([2, 0x68, 0x69]));
+   * assert.throws(() => receiver.sendString(new Uint8Array(256)), StringTooLongError);
+   * ```
    */
   sendString(data: Uint8Array | string): void {
     connectedTransport(this).write(encodeIntN(data, this.prefixLength));
@@ -148,8 +253,9 @@ export class IntNStringReceiver extends Protocol {
 /**
  * Strings framed by a 1-byte length prefix (at most 255 bytes).
  *
- * @example
+ * @example The framing of "foo"
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Int8StringReceiver } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -157,7 +263,7 @@ export class IntNStringReceiver extends Protocol {
  * const receiver = new Int8StringReceiver();
  * receiver.makeConnection(transport);
  * receiver.sendString("foo");
- * console.log(transport.value()); // Uint8Array(4) [ 3, 102, 111, 111 ]
+ * assert.deepEqual(transport.value(), new Uint8Array([3, 102, 111, 111]));
  * ```
  */
 export class Int8StringReceiver extends IntNStringReceiver {
@@ -168,8 +274,9 @@ export class Int8StringReceiver extends IntNStringReceiver {
 /**
  * Strings framed by a 2-byte big-endian length prefix (at most 65535 bytes).
  *
- * @example
+ * @example The framing of "foo"
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Int16StringReceiver } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -177,7 +284,7 @@ export class Int8StringReceiver extends IntNStringReceiver {
  * const receiver = new Int16StringReceiver();
  * receiver.makeConnection(transport);
  * receiver.sendString("foo");
- * console.log(transport.value()); // Uint8Array(5) [ 0, 3, 102, 111, 111 ]
+ * assert.deepEqual(transport.value(), new Uint8Array([0, 3, 102, 111, 111]));
  * ```
  */
 export class Int16StringReceiver extends IntNStringReceiver {
@@ -188,8 +295,9 @@ export class Int16StringReceiver extends IntNStringReceiver {
 /**
  * Strings framed by a 4-byte big-endian length prefix.
  *
- * @example
+ * @example The framing of "foo"
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Int32StringReceiver } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -197,7 +305,7 @@ export class Int16StringReceiver extends IntNStringReceiver {
  * const receiver = new Int32StringReceiver();
  * receiver.makeConnection(transport);
  * receiver.sendString("foo");
- * console.log(transport.value()); // Uint8Array(7) [ 0, 0, 0, 3, 102, 111, 111 ]
+ * assert.deepEqual(transport.value(), new Uint8Array([0, 0, 0, 3, 102, 111, 111]));
  * ```
  */
 export class Int32StringReceiver extends IntNStringReceiver {

@@ -11,13 +11,15 @@
  * before any of the payload is buffered. `IntNDecoderStream` errors with it;
  * `IntNStringReceiver` calls `lengthLimitExceeded(length)` instead.
  *
- * @example
+ * @example What the error carries
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LengthLimitExceededError } from "@torsion/protocols";
  *
  * const error = new LengthLimitExceededError(100000, 99999);
- * console.log(error.message); // "Frame length exceeds MAX_LENGTH: 100000 > 99999"
- * console.log(error.length, error.maxLength); // 100000 99999
+ * assert.equal(error.message, "Frame length exceeds MAX_LENGTH: 100000 > 99999");
+ * assert.equal(error.length, 100000);
+ * assert.equal(error.maxLength, 99999);
  * ```
  */
 export class LengthLimitExceededError extends Error {

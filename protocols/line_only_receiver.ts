@@ -1,13 +1,20 @@
 /**
  * `LineOnlyReceiver`: a protocol that receives only lines (Twisted's
- * `LineOnlyReceiver`): `LineReceiver` without raw mode.
+ * `LineOnlyReceiver`): `LineReceiver` without raw mode, with the same
+ * parser and the same `MAX_LENGTH` edge.
  *
  * ```text
- * "PING\r\nPING\r\n"
+ * INPUT (one read, or split anywhere)      DECODED (lineReceived)
  * +------+------+------+------+
- * | PING | \r\n | PING | \r\n |
+ * | PING | \r\n | PING | \r\n |       -->   "PING", "PING"
  * +------+------+------+------+
+ *   line   delim  line   delim   (delimiter "\r\n" by default, any bytes)
+ *
+ * 16384 bytes + "\r\n"                   -->   lineReceived(16384 bytes)
+ * 16385 bytes, none of them "\r"         -->   lineLengthExceeded(every byte held)
  * ```
+ *
+ * Sending: `sendLine("PONG")` writes `"PONG\r\n"` in one write.
  *
  * @module
  */
@@ -26,6 +33,7 @@ import { Protocol } from "./protocol.ts";
  *
  * @example A server that answers "PING" lines with "PONG"
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineOnlyReceiver } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -39,7 +47,7 @@ import { Protocol } from "./protocol.ts";
  * const pong = new Pong();
  * pong.makeConnection(transport);
  * pong.dataReceived(new TextEncoder().encode("PING\nPING\n"));
- * console.log(transport.valueText()); // "PONG\nPONG\n"
+ * assert.equal(transport.valueText(), "PONG\nPONG\n");
  * ```
  */
 export class LineOnlyReceiver extends Protocol {
@@ -96,6 +104,24 @@ export class LineOnlyReceiver extends Protocol {
    *
    * @param _buffer Every byte that was buffered: the long line and whatever
    * followed it.
+   *
+   * @example The default: the connection is closed
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineOnlyReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Tiny extends LineOnlyReceiver {
+   *   override MAX_LENGTH = 4;
+   *   override lineReceived(_line: string): void {}
+   * }
+   *
+   * const transport = new StringTransport();
+   * const tiny = new Tiny();
+   * tiny.makeConnection(transport);
+   * tiny.dataReceived(new TextEncoder().encode("too long"));
+   * assert.equal(transport.disconnecting, true);
+   * ```
    */
   lineLengthExceeded(_buffer: Uint8Array): void {
     this.transport?.loseConnection();
@@ -107,6 +133,20 @@ export class LineOnlyReceiver extends Protocol {
    * @param line The line (strings are sent as UTF-8).
    * @throws {TypeError} When `line` is neither a string nor bytes.
    * @throws {Error} When the protocol is not connected.
+   *
+   * @example Sending a line
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineOnlyReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport();
+   * const receiver = new LineOnlyReceiver();
+   * receiver.makeConnection(transport);
+   * receiver.sendLine("PONG");
+   * assert.equal(transport.valueText(), "PONG\r\n");
+   * assert.throws(() => new LineOnlyReceiver().sendLine("x"), Error); // not connected
+   * ```
    */
   sendLine(line: string | Uint8Array): void {
     connectedTransport(this).write(encodeLine(line, this.delimiter));

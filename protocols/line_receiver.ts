@@ -2,12 +2,75 @@
  * `LineReceiver`: a protocol that receives lines, and raw data when it asks
  * for it (Twisted's `LineReceiver`).
  *
+ * Line mode: each line is the bytes before a delimiter (`"\r\n"` by
+ * default; any string or bytes may be set as `delimiter`). Neither the
+ * delimiter nor the way the bytes are split across reads is part of a line.
+ *
  * ```text
- * "USER bob\r\nPASS x\r\n"
- * +----------+------+--------+------+
- * | USER bob | \r\n | PASS x | \r\n |
- * +----------+------+--------+------+
- *   line       delimiter (any bytes; "\r\n" by default)
+ * INPUT (one read, or split anywhere)             DECODED (lineReceived)
+ * +----------+------+------+--------+------+
+ * | USER bob | \r\n | \r\n | PASS x | \r\n |  -->  "USER bob", "", "PASS x"
+ * +----------+------+------+--------+------+
+ *   line       delim  empty  line     delim
+ *
+ * "PING\r" then "\n"                              -->  "PING"
+ * "a\nb\r\n"   (a lone "\n" is not "\r\n")        -->  "a\nb"
+ * "no delimiter yet"                              -->  (buffered, waits)
+ * ```
+ *
+ * `MAX_LENGTH` (16384 by default) bounds a line without its delimiter,
+ * whether or not the delimiter has arrived:
+ *
+ * ```text
+ * INPUT                              RESULT
+ * 16384 bytes + "\r\n"               lineReceived(16384 bytes)
+ * 16384 bytes + "\r"                 waits: "\n" may still end the line
+ * 16385 bytes, none of them "\r"     lineLengthExceeded(every byte held)
+ * 16385 bytes + "\r\n"               lineLengthExceeded(all 16387 bytes)
+ * ```
+ *
+ * Raw mode: after `setRawMode()` (typically called from `lineReceived`),
+ * the rest of the chunk and everything after it go to `rawDataReceived`
+ * until `setLineMode(extra)`:
+ *
+ * ```text
+ * one read: "SIZE 5\r\nhelloQUIT\r\n"
+ *   lineReceived("SIZE 5")            the protocol calls setRawMode()
+ *   rawDataReceived("helloQUIT\r\n")  it keeps 5 bytes, and hands the rest
+ *                                     back: setLineMode("QUIT\r\n")
+ *   lineReceived("QUIT")
+ * ```
+ *
+ * Sending: `sendLine("hello")` writes `"hello\r\n"` (the line, then the
+ * delimiter) in one write.
+ *
+ * @example A line protocol with a raw-mode body
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineReceiver } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Upload extends LineReceiver {
+ *   #wanted = 0;
+ *   override lineReceived(line: string): void {
+ *     const size = /^SIZE (\d+)$/.exec(line);
+ *     if (size) {
+ *       this.#wanted = Number(size[1]);
+ *       this.setRawMode();
+ *     } else this.sendLine(`? ${line}`);
+ *   }
+ *   override rawDataReceived(data: Uint8Array): void {
+ *     const body = data.subarray(0, this.#wanted);
+ *     this.sendLine(`got ${new TextDecoder().decode(body)}`);
+ *     this.setLineMode(data.subarray(this.#wanted));
+ *   }
+ * }
+ *
+ * const transport = new StringTransport();
+ * const upload = new Upload();
+ * upload.makeConnection(transport);
+ * upload.dataReceived(new TextEncoder().encode("SIZE 5\r\nhelloQUIT\r\n"));
+ * assert.equal(transport.valueText(), "got hello\r\n? QUIT\r\n");
  * ```
  *
  * @module
@@ -48,6 +111,7 @@ import { Protocol } from "./protocol.ts";
  *
  * @example A server that answers each line with its length
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineReceiver } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -60,9 +124,9 @@ import { Protocol } from "./protocol.ts";
  * const measure = new Measure();
  * measure.makeConnection(transport);
  * measure.dataReceived(new TextEncoder().encode("hello\r\nhi\r"));
- * console.log(transport.valueText()); // "5\r\n"
+ * assert.equal(transport.valueText(), "5\r\n");
  * measure.dataReceived(new TextEncoder().encode("\n"));
- * console.log(transport.valueText()); // "5\r\n2\r\n"
+ * assert.equal(transport.valueText(), "5\r\n2\r\n");
  * ```
  */
 export class LineReceiver extends Protocol {
@@ -95,6 +159,26 @@ export class LineReceiver extends Protocol {
    *
    * @param _line The line, without its delimiter.
    * @throws {Error} Unless overridden.
+   *
+   * @example Answering each line (the seed tutorial's Answer)
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Answer extends LineReceiver {
+   *   answers = new Map([["How are you?", "Fine"]]);
+   *   override lineReceived(line: string): void {
+   *     this.sendLine(this.answers.get(line) ?? "I don't know what you mean");
+   *   }
+   * }
+   *
+   * const transport = new StringTransport();
+   * const answer = new Answer();
+   * answer.makeConnection(transport);
+   * answer.dataReceived(new TextEncoder().encode("How are you?\r\n"));
+   * assert.equal(transport.valueText(), "Fine\r\n");
+   * ```
    */
   lineReceived(_line: string): void {
     throw new Error(
@@ -108,6 +192,23 @@ export class LineReceiver extends Protocol {
    *
    * @param line The line, without its delimiter. It is the receiver's to
    * keep: the library never writes into it.
+   *
+   * @example Staying in bytes (no UTF-8 decoding)
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   *
+   * class Lengths extends LineReceiver {
+   *   lengths: number[] = [];
+   *   override lineBytesReceived(line: Uint8Array): void {
+   *     this.lengths.push(line.length);
+   *   }
+   * }
+   *
+   * const receiver = new Lengths();
+   * receiver.dataReceived(new Uint8Array([0xff, 0xfe, 0x0d, 0x0a]));
+   * assert.deepEqual(receiver.lengths, [2]);
+   * ```
    */
   lineBytesReceived(line: Uint8Array): void {
     this.lineReceived(decodeLine(line));
@@ -119,6 +220,27 @@ export class LineReceiver extends Protocol {
    *
    * @param _data The bytes, in order. They are the receiver's to keep.
    * @throws {Error} Unless overridden.
+   *
+   * @example Counting raw bytes after a command
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   *
+   * class Sink extends LineReceiver {
+   *   raw = 0;
+   *   override lineReceived(line: string): void {
+   *     if (line === "DATA") this.setRawMode();
+   *   }
+   *   override rawDataReceived(data: Uint8Array): void {
+   *     this.raw += data.length;
+   *   }
+   * }
+   *
+   * const sink = new Sink();
+   * sink.dataReceived(new TextEncoder().encode("DATA\r\n1234"));
+   * sink.dataReceived(new TextEncoder().encode("56"));
+   * assert.equal(sink.raw, 6);
+   * ```
    */
   rawDataReceived(_data: Uint8Array): void {
     throw new Error(
@@ -133,6 +255,31 @@ export class LineReceiver extends Protocol {
    *
    * @param _buffer Every byte that was buffered: the long line and whatever
    * followed it.
+   *
+   * @example Telling the peer instead of hanging up
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Short extends LineReceiver {
+   *   override MAX_LENGTH = 8;
+   *   override discardLongLineRest = true;
+   *   override lineReceived(line: string): void {
+   *     this.sendLine(`ok ${line}`);
+   *   }
+   *   override lineLengthExceeded(_buffer: Uint8Array): void {
+   *     this.sendLine("line too long");
+   *   }
+   * }
+   *
+   * const transport = new StringTransport();
+   * const short = new Short();
+   * short.makeConnection(transport);
+   * short.dataReceived(new TextEncoder().encode("0123456789\r\nhi\r\n"));
+   * assert.equal(transport.valueText(), "line too long\r\nok hi\r\n");
+   * assert.equal(transport.disconnecting, false);
+   * ```
    */
   lineLengthExceeded(_buffer: Uint8Array): void {
     this.transport?.loseConnection();
@@ -145,12 +292,50 @@ export class LineReceiver extends Protocol {
    * @param line The line (strings are sent as UTF-8).
    * @throws {TypeError} When `line` is neither a string nor bytes.
    * @throws {Error} When the protocol is not connected.
+   *
+   * @example Sending lines with the default and a custom delimiter
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport();
+   * const receiver = new LineReceiver();
+   * receiver.makeConnection(transport);
+   * receiver.sendLine("hello");
+   * receiver.delimiter = "\n";
+   * receiver.sendLine(new Uint8Array([0x68, 0x69]));
+   * assert.equal(transport.valueText(), "hello\r\nhi\n");
+   * ```
    */
   sendLine(line: string | Uint8Array): void {
     connectedTransport(this).write(encodeLine(line, this.delimiter));
   }
 
-  /** Deliver what arrives next to `rawDataReceived`, starting with what is buffered. */
+  /**
+   * Deliver what arrives next to `rawDataReceived`, starting with what is
+   * buffered (when called from `lineReceived`: the rest of the chunk).
+   *
+   * @example Switching to raw mode after a header line
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   *
+   * class Header extends LineReceiver {
+   *   body = "";
+   *   override lineReceived(_line: string): void {
+   *     this.setRawMode();
+   *   }
+   *   override rawDataReceived(data: Uint8Array): void {
+   *     this.body += new TextDecoder().decode(data);
+   *   }
+   * }
+   *
+   * const header = new Header();
+   * header.dataReceived(new TextEncoder().encode("BODY\r\nline\r\nnot a line"));
+   * assert.equal(header.body, "line\r\nnot a line");
+   * ```
+   */
   setRawMode(): void {
     this.#delivery.setRawMode();
   }
@@ -160,6 +345,27 @@ export class LineReceiver extends Protocol {
    *
    * @param extra Bytes to parse as lines before anything else, typically the
    * part of the data given to `rawDataReceived` that was not raw.
+   *
+   * @example Back to lines after a fixed-size body
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   *
+   * class Blob extends LineReceiver {
+   *   lines: string[] = [];
+   *   override lineReceived(line: string): void {
+   *     this.lines.push(line);
+   *     if (line === "BLOB") this.setRawMode();
+   *   }
+   *   override rawDataReceived(data: Uint8Array): void {
+   *     this.setLineMode(data.subarray(4)); // a 4-byte blob, then lines again
+   *   }
+   * }
+   *
+   * const blob = new Blob();
+   * blob.dataReceived(new TextEncoder().encode("BLOB\r\n\x00\x01\x02\x03END\r\n"));
+   * assert.deepEqual(blob.lines, ["BLOB", "END"]);
+   * ```
    */
   setLineMode(extra?: Uint8Array): void {
     this.#delivery.setLineMode(extra);
@@ -170,6 +376,23 @@ export class LineReceiver extends Protocol {
    * from `lineReceived`: what followed that line).
    *
    * @returns The bytes; empty when nothing is buffered.
+   *
+   * @example Taking over the rest of the input
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   *
+   * class Handoff extends LineReceiver {
+   *   rest = "";
+   *   override lineReceived(_line: string): void {
+   *     this.rest = new TextDecoder().decode(this.clearLineBuffer());
+   *   }
+   * }
+   *
+   * const handoff = new Handoff();
+   * handoff.dataReceived(new TextEncoder().encode("UPGRADE\r\nnext\r\nbytes"));
+   * assert.equal(handoff.rest, "next\r\nbytes");
+   * ```
    */
   clearLineBuffer(): Uint8Array {
     return this.#delivery.takeAll();
@@ -184,7 +407,33 @@ export class LineReceiver extends Protocol {
     this.#delivery.feed(data);
   }
 
-  /** Hold delivery and pause the transport's reading. */
+  /**
+   * Hold delivery and pause the transport's reading.
+   *
+   * @example Holding lines until a slow job is done
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Jobs extends LineReceiver {
+   *   done: string[] = [];
+   *   override lineReceived(line: string): void {
+   *     this.done.push(line);
+   *     this.pauseProducing(); // one job at a time
+   *   }
+   * }
+   *
+   * const transport = new StringTransport();
+   * const jobs = new Jobs();
+   * jobs.makeConnection(transport);
+   * jobs.dataReceived(new TextEncoder().encode("a\r\nb\r\n"));
+   * assert.deepEqual(jobs.done, ["a"]);
+   * assert.equal(transport.producerState, "paused");
+   * jobs.resumeProducing(); // job "a" finished
+   * assert.deepEqual(jobs.done, ["a", "b"]);
+   * ```
+   */
   pauseProducing(): void {
     this.#delivery.pause();
   }

@@ -13,17 +13,17 @@
  *
  * @example Catching it from a line stream
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineDecoderStream, LineTooLongError } from "@torsion/protocols";
  *
  * const input = ReadableStream.from([new TextEncoder().encode("abcdef\r\n")]);
- * try {
- *   for await (const _ of input.pipeThrough(new LineDecoderStream({ maxLength: 4 }))) {
- *     // not reached
- *   }
- * } catch (error) {
- *   console.log(error instanceof LineTooLongError); // true
- *   console.log((error as LineTooLongError).message); // "Line exceeds MAX_LENGTH: 6 > 4"
- * }
+ * const lines = input.pipeThrough(new LineDecoderStream({ maxLength: 4 }));
+ * await assert.rejects(Array.fromAsync(lines), (error) => {
+ *   assert.ok(error instanceof LineTooLongError);
+ *   assert.equal(error.message, "Line exceeds MAX_LENGTH: 6 > 4");
+ *   assert.equal(error.length, 6);
+ *   return true;
+ * });
  * ```
  */
 export class LineTooLongError extends Error {

@@ -12,10 +12,12 @@
  *
  * @example Telling a framing error from other failures
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NetstringParseError } from "@torsion/protocols";
  *
  * const error = new NetstringParseError("Netstring is missing its comma: got 0x21");
- * console.log(error instanceof NetstringParseError, error.name); // true "NetstringParseError"
+ * assert.ok(error instanceof NetstringParseError);
+ * assert.equal(error.name, "NetstringParseError");
  * ```
  */
 export class NetstringParseError extends Error {

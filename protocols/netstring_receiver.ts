@@ -1,13 +1,59 @@
 /**
  * `NetstringReceiver`: a protocol that exchanges netstrings
- * (https://cr.yp.to/proto/netstrings.txt).
+ * (https://cr.yp.to/proto/netstrings.txt; Twisted's `NetstringReceiver`).
+ *
+ * A netstring is the payload's length in ASCII decimal, a colon, the
+ * payload (any bytes), and a comma:
  *
  * ```text
- * "12:hello world!,"
- * +--------+---+---------------------+---+
- * | "12"   | : | 12 bytes of payload | , |
- * +--------+---+---------------------+---+
- *  length: ASCII decimal, no sign, no leading zero ("0:," is the empty string)
+ * INPUT                                      DECODED (stringReceived)
+ * +----+---+--------------+---+
+ * | 12 | : | hello world! | , |         -->  "hello world!" (12 bytes)
+ * +----+---+--------------+---+
+ *  len       payload        end
+ *
+ * +---+---+---+
+ * | 0 | : | , |                         -->  "" (the empty string)
+ * +---+---+---+
+ *
+ * "5:hello,5:world," (one read or many) -->  "hello", "world"
+ * "5:hel" then "lo,"                    -->  "hello", once complete
+ * ```
+ *
+ * Refused: each is a `NetstringParseError` handed to `netstringParseError`
+ * (default: close the connection), after which nothing more is parsed.
+ *
+ * ```text
+ * INPUT          NetstringParseError message
+ * "05:hello,"    Netstring length has a leading zero
+ * "+5:hello,"    Netstring does not start with a length: got 0x2b
+ * ":hello,"      Netstring is missing its length
+ * "5 :hello,"    Netstring length is not followed by a colon: got 0x20
+ * "5:hello!"     Netstring is missing its comma: got 0x21
+ * "100000:..."   Netstring length exceeds MAX_LENGTH: 100000 > 99999
+ *                (at the sixth digit, before any of the payload is read)
+ * ```
+ *
+ * Sending: `sendString("hello")` writes `"5:hello,"` in one write.
+ *
+ * @example Receiving and sending netstrings
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NetstringReceiver } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Shout extends NetstringReceiver {
+ *   override stringReceived(data: Uint8Array): void {
+ *     this.sendString(new TextDecoder().decode(data).toUpperCase());
+ *   }
+ * }
+ *
+ * const transport = new StringTransport();
+ * const shout = new Shout();
+ * shout.makeConnection(transport);
+ * shout.dataReceived(new TextEncoder().encode("5:hello,2:h"));
+ * shout.dataReceived(new TextEncoder().encode("i,"));
+ * assert.equal(transport.valueText(), "5:HELLO,2:HI,");
  * ```
  *
  * @module
@@ -43,6 +89,7 @@ import { Protocol } from "./protocol.ts";
  *
  * @example An echo server for netstrings
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NetstringReceiver } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -55,7 +102,7 @@ import { Protocol } from "./protocol.ts";
  * const echo = new NetstringEcho();
  * echo.makeConnection(transport);
  * echo.dataReceived(new TextEncoder().encode("5:hello,0:,"));
- * console.log(transport.valueText()); // "5:hello,0:,"
+ * assert.equal(transport.valueText(), "5:hello,0:,");
  * ```
  */
 export class NetstringReceiver extends Protocol {
@@ -79,6 +126,23 @@ export class NetstringReceiver extends Protocol {
    * @param _data The payload, without its framing. It is the receiver's to
    * keep: the library never writes into it.
    * @throws {Error} Unless overridden.
+   *
+   * @example Collecting payloads
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NetstringReceiver } from "@torsion/protocols";
+   *
+   * class Collect extends NetstringReceiver {
+   *   payloads: string[] = [];
+   *   override stringReceived(data: Uint8Array): void {
+   *     this.payloads.push(new TextDecoder().decode(data));
+   *   }
+   * }
+   *
+   * const collect = new Collect();
+   * collect.dataReceived(new TextEncoder().encode("3:abc,0:,"));
+   * assert.deepEqual(collect.payloads, ["abc", ""]);
+   * ```
    */
   stringReceived(_data: Uint8Array): void {
     throw new Error(
@@ -91,6 +155,28 @@ export class NetstringReceiver extends Protocol {
    * stopped for good; the default closes the connection (`loseConnection`).
    *
    * @param _error What is wrong, e.g. `"Netstring length has a leading zero"`.
+   *
+   * @example Telling the peer what was wrong before closing
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NetstringParseError, NetstringReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Strict extends NetstringReceiver {
+   *   override stringReceived(_data: Uint8Array): void {}
+   *   override netstringParseError(error: NetstringParseError): void {
+   *     this.sendString(`error: ${error.message}`);
+   *     this.transport!.loseConnection();
+   *   }
+   * }
+   *
+   * const transport = new StringTransport();
+   * const strict = new Strict();
+   * strict.makeConnection(transport);
+   * strict.dataReceived(new TextEncoder().encode("05:hello,"));
+   * assert.equal(transport.valueText(), "42:error: Netstring length has a leading zero,");
+   * assert.equal(transport.disconnecting, true);
+   * ```
    */
   netstringParseError(_error: NetstringParseError): void {
     this.transport?.loseConnection();
@@ -102,6 +188,20 @@ export class NetstringReceiver extends Protocol {
    * @param data The payload (strings are sent as UTF-8).
    * @throws {TypeError} When `data` is neither bytes nor a string.
    * @throws {Error} When the protocol is not connected.
+   *
+   * @example Sending text and bytes
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { NetstringReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport();
+   * const receiver = new NetstringReceiver();
+   * receiver.makeConnection(transport);
+   * receiver.sendString("hello");
+   * receiver.sendString(new Uint8Array(0));
+   * assert.equal(transport.valueText(), "5:hello,0:,");
+   * ```
    */
   sendString(data: Uint8Array | string): void {
     connectedTransport(this).write(encodeNetstring(data));

@@ -46,24 +46,40 @@ export interface NetstringDecoderStreamOptions {
  * `Uint8Array`s (anything else is a `TypeError`).
  *
  * @example Reading netstrings from a connection
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { NetstringDecoderStream } from "@torsion/protocols";
  *
- * const conn = await Deno.connect({ port: 8000 });
+ * // A server that sends two netstrings and closes.
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = listener.accept().then(async (conn) => {
+ *   await conn.write(new TextEncoder().encode("5:hello,5:world,"));
+ *   conn.close();
+ * });
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const payloads: string[] = [];
  * for await (const payload of conn.readable.pipeThrough(new NetstringDecoderStream())) {
- *   console.log(new TextDecoder().decode(payload));
+ *   payloads.push(new TextDecoder().decode(payload));
  * }
+ * await served;
+ * assert.deepEqual(payloads, ["hello", "world"]);
  * ```
  *
- * @example Decoding bytes
+ * @example Decoding bytes, and a bad netstring
  * ```ts
- * import { NetstringDecoderStream } from "@torsion/protocols";
+ * import assert from "node:assert/strict";
+ * import { NetstringDecoderStream, NetstringParseError } from "@torsion/protocols";
  *
  * const frames = await Array.fromAsync(
  *   ReadableStream.from([new TextEncoder().encode("5:hello,0:,")])
  *     .pipeThrough(new NetstringDecoderStream()),
  * );
- * console.log(frames.map((f) => new TextDecoder().decode(f))); // [ "hello", "" ]
+ * assert.deepEqual(frames.map((f) => new TextDecoder().decode(f)), ["hello", ""]);
+ *
+ * const bad = ReadableStream.from([new TextEncoder().encode("05:hello,")])
+ *   .pipeThrough(new NetstringDecoderStream());
+ * await assert.rejects(Array.fromAsync(bad), NetstringParseError);
  * ```
  */
 export class NetstringDecoderStream
@@ -93,26 +109,31 @@ export class NetstringDecoderStream
  * chunk is a new array holding one whole netstring.
  *
  * @example Writing netstrings to a connection
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { NetstringEncoderStream } from "@torsion/protocols";
  *
- * const conn = await Deno.connect({ port: 8000 });
- * const encoder = new NetstringEncoderStream();
- * encoder.readable.pipeTo(conn.writable);
- * const writer = encoder.writable.getWriter();
- * await writer.write("hello");
- * await writer.close();
+ * // A server that reads everything the client sends.
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const received = listener.accept().then((conn) => new Response(conn.readable).text());
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await ReadableStream.from(["hello", "world"])
+ *   .pipeThrough(new NetstringEncoderStream())
+ *   .pipeTo(conn.writable); // closes the connection at the end
+ * assert.equal(await received, "5:hello,5:world,");
  * ```
  *
  * @example Encoding
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NetstringEncoderStream } from "@torsion/protocols";
  *
  * const chunks = await Array.fromAsync(
  *   ReadableStream.from(["hello", new Uint8Array(0)])
  *     .pipeThrough(new NetstringEncoderStream()),
  * );
- * console.log(chunks.map((c) => new TextDecoder().decode(c))); // [ "5:hello,", "0:," ]
+ * assert.deepEqual(chunks.map((c) => new TextDecoder().decode(c)), ["5:hello,", "0:,"]);
  * ```
  */
 export class NetstringEncoderStream

@@ -14,7 +14,34 @@ export interface DelayedCall {
   readonly active: boolean;
 }
 
-/** Something that tells the time and runs functions later (Twisted's `IReactorTime`). */
+/**
+ * Something that tells the time and runs functions later (Twisted's
+ * `IReactorTime`): `realClock`, or the fake `Clock` of
+ * `@torsion/protocols/testing`. Accept one as an option `{ clock }` to make
+ * your own timeouts testable.
+ *
+ * @example A protocol whose timeout a test can drive
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Protocol, type ReactorTime, realClock } from "@torsion/protocols";
+ * import { Clock, StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Login extends Protocol {
+ *   clock: ReactorTime = realClock;
+ *   override connectionMade(): void {
+ *     this.clock.callLater(30_000, () => this.transport!.loseConnection());
+ *   }
+ * }
+ *
+ * const login = new Login();
+ * const clock = new Clock();
+ * login.clock = clock;
+ * const transport = new StringTransport();
+ * login.makeConnection(transport);
+ * clock.advance(30_000);
+ * assert.equal(transport.disconnecting, true);
+ * ```
+ */
 export interface ReactorTime {
   /**
    * The current time.
@@ -54,14 +81,18 @@ class TimerCall implements DelayedCall {
 }
 
 /**
- * Real time: `performance.now()` and `setTimeout`.
+ * Real time: `performance.now()` and `setTimeout`. The default clock of
+ * everything that takes `{ clock }`.
  *
- * @example
+ * @example Scheduling and cancelling a call
  * ```ts
+ * import assert from "node:assert/strict";
  * import { realClock } from "@torsion/protocols";
  *
  * const call = realClock.callLater(1000, () => console.log("later"));
+ * assert.equal(call.active, true);
  * call.cancel();
+ * assert.equal(call.active, false);
  * ```
  */
 export const realClock: ReactorTime = {

@@ -47,7 +47,7 @@ import {
  *
  * @typeParam P The protocol class this factory builds.
  *
- * @example Reconnecting to an echo server
+ * @example Reconnecting to an echo server (started or not)
  * ```ts ignore
  * import { connect, Protocol, ReconnectingClientFactory } from "@torsion/protocols";
  *
@@ -58,8 +58,28 @@ import {
  * }
  * const factory = ReconnectingClientFactory.forProtocol(Hello);
  * factory.maxDelay = 30;
+ * // The first attempt may fail: the factory retries anyway.
  * await connect("tcp:host=127.0.0.1:port=8007", factory).catch(() => {});
  * // ...later
+ * factory.stopTrying();
+ * ```
+ *
+ * @example The back-off, on a fake clock
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect, ConnectionRefusedError, Protocol, ReconnectingClientFactory } from "@torsion/protocols";
+ * import { Clock } from "@torsion/protocols/testing";
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * listener.close(); // nothing listens there now
+ *
+ * const factory = ReconnectingClientFactory.forProtocol(Protocol);
+ * factory.clock = new Clock();
+ * factory.random = () => 0; // no jitter
+ * await assert.rejects(connect(`tcp:host=127.0.0.1:port=${port}`, factory), ConnectionRefusedError);
+ * assert.equal(factory.retries, 1);
+ * assert.equal(factory.delay, Math.E); // seconds until the next attempt
  * factory.stopTrying();
  * ```
  */
@@ -96,12 +116,15 @@ export class ReconnectingClientFactory<P extends Protocol = Protocol>
    * @param protocol The protocol class.
    * @returns A new factory of this class with `protocol` set.
    *
-   * @example
+   * @example Twisted's defaults
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Protocol, ReconnectingClientFactory } from "@torsion/protocols";
    *
    * const factory = ReconnectingClientFactory.forProtocol(Protocol);
-   * console.log(factory.initialDelay, factory.maxDelay); // 1 3600
+   * assert.equal(factory.initialDelay, 1);
+   * assert.equal(factory.maxDelay, 3600);
+   * assert.equal(factory.factor, Math.E);
    * ```
    */
   static override forProtocol<P extends Protocol>(
@@ -167,6 +190,32 @@ export class ReconnectingClientFactory<P extends Protocol = Protocol>
    *
    * @param connector The connector; default the last one seen.
    * @throws {TypeError} When there is no connector to retry.
+   *
+   * @example Retry delays, driven by a fake clock
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { type Connector, Protocol, ReconnectingClientFactory } from "@torsion/protocols";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * let attempts = 0;
+   * const connector: Connector = {
+   *   state: "disconnected",
+   *   stopped: false,
+   *   connect: () => void attempts++,
+   *   stopConnecting: () => {},
+   *   disconnect: () => {},
+   *   getDestination: () => ({ transport: "tcp", hostname: "127.0.0.1", port: 8007 }),
+   * };
+   * const clock = new Clock();
+   * const factory = ReconnectingClientFactory.forProtocol(Protocol);
+   * factory.clock = clock;
+   * factory.random = () => 0; // no jitter
+   * factory.retry(connector); // the first retry: after e seconds
+   * clock.advance(2718);
+   * assert.equal(attempts, 0);
+   * clock.advance(1);
+   * assert.equal(attempts, 1);
+   * ```
    */
   retry(connector: Connector | null = this.connector): void {
     if (!this.continueTrying) return;
@@ -186,6 +235,19 @@ export class ReconnectingClientFactory<P extends Protocol = Protocol>
    * Forget past failures: the next delay starts again from `initialDelay`,
    * the retry count from 0, and `stopTrying()` is undone. Called by
    * `buildProtocol`, i.e. on every successful connection.
+   *
+   * @example Starting over
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Protocol, ReconnectingClientFactory } from "@torsion/protocols";
+   *
+   * const factory = ReconnectingClientFactory.forProtocol(Protocol);
+   * factory.delay = 100;
+   * factory.retries = 5;
+   * factory.resetDelay();
+   * assert.equal(factory.delay, factory.initialDelay);
+   * assert.equal(factory.retries, 0);
+   * ```
    */
   resetDelay(): void {
     this.delay = this.initialDelay;
@@ -197,6 +259,30 @@ export class ReconnectingClientFactory<P extends Protocol = Protocol>
    * Stop reconnecting: cancel the scheduled retry and the attempt in
    * progress (which fails with a `ConnectingCancelledError`). An open
    * connection stays open, and is not reconnected once it ends.
+   *
+   * @example No retry after `stopTrying()`
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { type Connector, Protocol, ReconnectingClientFactory } from "@torsion/protocols";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * let attempts = 0;
+   * const connector: Connector = {
+   *   state: "disconnected",
+   *   stopped: false,
+   *   connect: () => void attempts++,
+   *   stopConnecting: () => {},
+   *   disconnect: () => {},
+   *   getDestination: () => ({ transport: "tcp", hostname: "127.0.0.1", port: 8007 }),
+   * };
+   * const clock = new Clock();
+   * const factory = ReconnectingClientFactory.forProtocol(Protocol);
+   * factory.clock = clock;
+   * factory.clientConnectionFailed(connector, new Error("refused")); // schedules a retry
+   * factory.stopTrying();
+   * clock.advance(3_600_000);
+   * assert.equal(attempts, 0);
+   * ```
    */
   stopTrying(): void {
     this.#call?.cancel();

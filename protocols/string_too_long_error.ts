@@ -11,12 +11,13 @@
  * `IntNStringReceiver.sendString` and by `IntNEncoderStream` (which then
  * errors). Nothing is written.
  *
- * @example
+ * @example What the error says
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StringTooLongError } from "@torsion/protocols";
  *
  * const error = new StringTooLongError(300, 1);
- * console.log(error.message); // "String length exceeds what a 1-byte prefix can hold: 300 > 255"
+ * assert.equal(error.message, "String length exceeds what a 1-byte prefix can hold: 300 > 255");
  * ```
  */
 export class StringTooLongError extends Error {

@@ -10,12 +10,18 @@
  * `IntNDecoderStream`) error with it when their input closes mid-frame; a
  * stream that ends between frames closes cleanly.
  *
- * @example
+ * @example A stream that ends mid-frame
  * ```ts
- * import { TruncatedFrameError } from "@torsion/protocols";
+ * import assert from "node:assert/strict";
+ * import { NetstringDecoderStream, TruncatedFrameError } from "@torsion/protocols";
  *
- * const error = new TruncatedFrameError(5);
- * console.log(error.message); // "Stream ended in the middle of a frame: 5 bytes received"
+ * const cut = ReadableStream.from([new TextEncoder().encode("5:hel")])
+ *   .pipeThrough(new NetstringDecoderStream());
+ * await assert.rejects(Array.fromAsync(cut), TruncatedFrameError);
+ * assert.equal(
+ *   new TruncatedFrameError(5).message,
+ *   "Stream ended in the middle of a frame: 5 bytes received",
+ * );
  * ```
  */
 export class TruncatedFrameError extends Error {

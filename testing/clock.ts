@@ -1,5 +1,9 @@
 /**
- * `Clock`: a fake clock for tests (Twisted's `task.Clock`).
+ * `Clock`: a fake clock for tests (Twisted's `twisted.internet.task.Clock`).
+ * Every timeout, idle limit, throttle and retry delay in torsion takes a
+ * `{ clock }` option (`ReconnectingClientFactory` a `clock` field), so a
+ * test moves time with `advance(ms)` instead of waiting for it. Times are
+ * in milliseconds (Twisted's are in seconds).
  *
  * @module
  */
@@ -33,15 +37,16 @@ class ScheduledCall implements ClockCall {
  *
  * @example Firing a timeout without waiting
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Clock } from "@torsion/protocols/testing";
  *
  * const clock = new Clock();
  * let fired = false;
  * clock.callLater(5000, () => fired = true);
  * clock.advance(4999);
- * console.log(fired); // false
+ * assert.equal(fired, false);
  * clock.advance(1);
- * console.log(fired); // true
+ * assert.equal(fired, true);
  * ```
  */
 export class Clock implements ReactorTime {
@@ -52,6 +57,17 @@ export class Clock implements ReactorTime {
    * The fake time.
    *
    * @returns Milliseconds since the clock was made (plus `advance`s).
+   *
+   * @example Time moves only when told to
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * const clock = new Clock();
+   * assert.equal(clock.now(), 0);
+   * clock.advance(1500);
+   * assert.equal(clock.now(), 1500);
+   * ```
    */
   now(): number {
     return this.#now;
@@ -65,6 +81,22 @@ export class Clock implements ReactorTime {
    *   `setTimeout`; `Infinity` never falls due).
    * @param fn What to run.
    * @returns A handle with `cancel()`, `active` and `time`.
+   *
+   * @example Scheduling and cancelling
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * const clock = new Clock();
+   * const ran: string[] = [];
+   * const call = clock.callLater(100, () => ran.push("cancelled"));
+   * clock.callLater(200, () => ran.push("kept"));
+   * assert.equal(call.time, 100);
+   * call.cancel();
+   * clock.advance(1000);
+   * assert.deepEqual(ran, ["kept"]);
+   * assert.equal(call.active, false);
+   * ```
    */
   callLater(ms: number, fn: () => void): ClockCall {
     const delay = ms > 0 ? ms : 0; // NaN > 0 is false
@@ -92,6 +124,23 @@ export class Clock implements ReactorTime {
    *
    * @param ms Milliseconds to advance: finite and not negative.
    * @throws {RangeError} When `ms` is negative, NaN or infinite.
+   *
+   * @example Calls run in time order, each at its own time
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * const clock = new Clock();
+   * const seen: number[] = [];
+   * clock.callLater(300, () => seen.push(clock.now()));
+   * clock.callLater(100, () => {
+   *   seen.push(clock.now());
+   *   clock.callLater(50, () => seen.push(clock.now())); // due within this advance
+   * });
+   * clock.advance(1000);
+   * assert.deepEqual(seen, [100, 150, 300]);
+   * assert.throws(() => clock.advance(-1), RangeError);
+   * ```
    */
   advance(ms: number): void {
     if (ms < 0) {
@@ -117,6 +166,22 @@ export class Clock implements ReactorTime {
    *
    * @param steps Milliseconds per step.
    * @throws {RangeError} When a step is negative, NaN or infinite.
+   *
+   * @example Ten steps of a second
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * const clock = new Clock();
+   * let ticks = 0;
+   * const tick = (): void => {
+   *   ticks++;
+   *   clock.callLater(1000, tick);
+   * };
+   * clock.callLater(1000, tick);
+   * clock.pump(Array(10).fill(1000));
+   * assert.equal(ticks, 10);
+   * ```
    */
   pump(steps: Iterable<number>): void {
     for (const step of steps) this.advance(step);
@@ -126,6 +191,18 @@ export class Clock implements ReactorTime {
    * The calls still pending, soonest first.
    *
    * @returns The pending calls.
+   *
+   * @example Checking that nothing is left scheduled
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * const clock = new Clock();
+   * const call = clock.callLater(5000, () => {});
+   * assert.deepEqual(clock.getDelayedCalls().map((c) => c.time), [5000]);
+   * call.cancel();
+   * assert.equal(clock.getDelayedCalls().length, 0);
+   * ```
    */
   getDelayedCalls(): ClockCall[] {
     return [...this.#calls];

@@ -1,5 +1,13 @@
 /**
- * `connectedPair`: two protocols joined in memory (Twisted's `iosim`).
+ * `connectedPair`: two protocols joined in memory (Twisted's
+ * `twisted.test.iosim.connectedServerAndClient`). Nothing moves until the
+ * test pumps:
+ *
+ * ```text
+ * server ──write──▶ [server queue] ──pump()──▶ client.dataReceived
+ * client ──write──▶ [client queue] ──pump()──▶ server.dataReceived
+ * flush(): pump until nothing moves; closes and half-closes are carried out
+ * ```
  *
  * @module
  */
@@ -34,6 +42,34 @@ export interface ConnectedPair<S extends Protocol, C extends Protocol> {
    * closes, half-closes and resets that were waiting for it.
    *
    * @returns True if anything moved or closed.
+   *
+   * @example One round trip at a time
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   * import { connectedPair } from "@torsion/protocols/testing";
+   *
+   * class Ping extends LineReceiver {
+   *   replies: string[] = [];
+   *   override connectionMade(): void {
+   *     this.sendLine("PING");
+   *   }
+   *   override lineReceived(line: string): void {
+   *     this.replies.push(line);
+   *   }
+   * }
+   * class Pong extends LineReceiver {
+   *   override lineReceived(line: string): void {
+   *     if (line === "PING") this.sendLine("PONG");
+   *   }
+   * }
+   *
+   * const pair = connectedPair(new Pong(), new Ping());
+   * assert.deepEqual(pair.client.replies, []); // nothing moved yet
+   * assert.equal(pair.pump(), true); // PING across, PONG back
+   * assert.deepEqual(pair.client.replies, ["PONG"]);
+   * assert.equal(pair.pump(), false); // quiet
+   * ```
    */
   pump(): boolean;
   /**
@@ -41,6 +77,31 @@ export interface ConnectedPair<S extends Protocol, C extends Protocol> {
    *
    * @param maxRounds Give up after this many rounds (default 10 000).
    * @throws {Error} When still busy after `maxRounds` (a ping-pong loop).
+   *
+   * @example Running a conversation to its end
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Protocol } from "@torsion/protocols";
+   * import { connectedPair } from "@torsion/protocols/testing";
+   *
+   * class Qotd extends Protocol {
+   *   override connectionMade(): void {
+   *     this.transport!.write("An apple a day\r\n");
+   *     this.transport!.loseConnection();
+   *   }
+   * }
+   * class Reader extends Protocol {
+   *   text = "";
+   *   override dataReceived(data: Uint8Array): void {
+   *     this.text += new TextDecoder().decode(data);
+   *   }
+   * }
+   *
+   * const pair = connectedPair(new Qotd(), new Reader());
+   * pair.flush();
+   * assert.equal(pair.client.text, "An apple a day\r\n");
+   * assert.equal(pair.client.connected, false); // both sides saw connectionLost
+   * ```
    */
   flush(maxRounds?: number): void;
 }
@@ -62,6 +123,26 @@ export interface ConnectedPair<S extends Protocol, C extends Protocol> {
  *   drains the queue to `lowWaterMark`; a pull producer is resumed when it
  *   registers and at each pump that finds the queue empty; the protocol's
  *   `bufferFull()` / `bufferDrained()` run at the same marks.
+ *
+ * @example Backpressure in memory: a push producer paused and resumed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Protocol } from "@torsion/protocols";
+ * import { connectedPair } from "@torsion/protocols/testing";
+ *
+ * const pair = connectedPair(new Protocol(), new Protocol());
+ * const transport = pair.serverTransport;
+ * const states: string[] = [];
+ * transport.registerProducer({
+ *   pauseProducing: () => void states.push("paused"),
+ *   resumeProducing: () => void states.push("resumed"),
+ *   stopProducing: () => void states.push("stopped"),
+ * }, true);
+ * transport.write(new Uint8Array(transport.highWaterMark + 1));
+ * assert.deepEqual(states, ["paused"]);
+ * pair.pump(); // the client takes it all
+ * assert.deepEqual(states, ["paused", "resumed"]);
+ * ```
  */
 export class PairTransport implements Transport {
   /** The other side. */
@@ -93,7 +174,8 @@ export class PairTransport implements Transport {
   #producerPaused = false;
 
   /**
-   * Make one side.
+   * Make one side; `connectedPair` makes both and joins them (setting
+   * `peer`).
    *
    * @param protocol This side's protocol.
    * @param address This side's address.
@@ -396,6 +478,7 @@ const CLIENT_ADDR: Deno.NetAddr = {
  *
  * @example A client and an echo server talking without sockets
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Protocol } from "@torsion/protocols";
  * import { connectedPair } from "@torsion/protocols/testing";
  *
@@ -416,7 +499,8 @@ const CLIENT_ADDR: Deno.NetAddr = {
  * }
  * const pair = connectedPair(new Echo(), new Client());
  * pair.flush();
- * console.log(pair.client.received, pair.client.connected); // "hello" false
+ * assert.equal(pair.client.received, "hello");
+ * assert.equal(pair.client.connected, false);
  * ```
  */
 export function connectedPair<S extends Protocol, C extends Protocol>(

@@ -1,5 +1,7 @@
 /**
- * `StringTransport`: an in-memory transport that records what is written.
+ * `StringTransport`: an in-memory transport that records what is written
+ * (Twisted's `twisted.internet.testing.StringTransport`). Writes are
+ * recorded as bytes; `valueText()` decodes them.
  *
  * @module
  */
@@ -29,6 +31,7 @@ export interface StringTransportOptions {
  *
  * @example Testing an echo protocol without a socket
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Protocol } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -41,7 +44,7 @@ export interface StringTransportOptions {
  * const echo = new Echo();
  * echo.makeConnection(transport);
  * echo.dataReceived(new TextEncoder().encode("hi"));
- * console.log(transport.valueText()); // "hi"
+ * assert.equal(transport.valueText(), "hi");
  * ```
  */
 export class StringTransport implements Transport {
@@ -80,6 +83,18 @@ export class StringTransport implements Transport {
    * Make a transport with the given addresses.
    *
    * @param options `peer` and `host` addresses.
+   *
+   * @example A peer on IPv6
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport({
+   *   peer: { transport: "tcp", hostname: "::1", port: 40000 },
+   * });
+   * assert.equal((transport.getPeer() as Deno.NetAddr).hostname, "::1");
+   * assert.equal((transport.getHost() as Deno.NetAddr).port, 8007); // the default
+   * ```
    */
   constructor(options: StringTransportOptions = {}) {
     this.peer = options.peer ??
@@ -91,7 +106,18 @@ export class StringTransport implements Transport {
   /**
    * Everything written since the last `clear()`.
    *
-   * @returns The bytes, as one array.
+   * @returns The bytes, as one array (a copy: changing it changes nothing).
+   *
+   * @example Checking the bytes written
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport();
+   * transport.write(new Uint8Array([1, 2]));
+   * transport.write("A");
+   * assert.deepEqual(transport.value(), new Uint8Array([1, 2, 0x41]));
+   * ```
    */
   value(): Uint8Array {
     if (this.#chunks.length !== 1) {
@@ -110,12 +136,45 @@ export class StringTransport implements Transport {
    * Everything written since the last `clear()`, decoded as UTF-8.
    *
    * @returns The text.
+   *
+   * @example Checking the text written
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const transport = new StringTransport();
+   * transport.writeSequence(["220 ", "ready\r\n"]);
+   * assert.equal(transport.valueText(), "220 ready\r\n");
+   * ```
    */
   valueText(): string {
     return new TextDecoder().decode(this.value());
   }
 
-  /** Forget what was written so far. */
+  /**
+   * Forget what was written so far.
+   *
+   * @example Checking each reply on its own
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Upper extends LineReceiver {
+   *   override lineReceived(line: string): void {
+   *     this.sendLine(line.toUpperCase());
+   *   }
+   * }
+   * const transport = new StringTransport();
+   * const upper = new Upper();
+   * upper.makeConnection(transport);
+   * upper.dataReceived(new TextEncoder().encode("a\r\n"));
+   * assert.equal(transport.valueText(), "A\r\n");
+   * transport.clear();
+   * upper.dataReceived(new TextEncoder().encode("b\r\n"));
+   * assert.equal(transport.valueText(), "B\r\n");
+   * ```
+   */
   clear(): void {
     this.#chunks = [];
     this.#length = 0;
@@ -148,6 +207,25 @@ export class StringTransport implements Transport {
    * Set `disconnecting`; nothing else happens (call `connectionLost` yourself).
    *
    * @param options Recorded as `loseConnectionOptions`.
+   *
+   * @example Checking that a protocol closes, and finishing the close by hand
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ConnectionDone, Protocol } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Bye extends Protocol {
+   *   override connectionMade(): void {
+   *     this.transport!.loseConnection({ timeout: 1000 });
+   *   }
+   * }
+   * const transport = new StringTransport();
+   * const bye = new Bye();
+   * bye.makeConnection(transport);
+   * assert.equal(transport.disconnecting, true);
+   * assert.deepEqual(transport.loseConnectionOptions, { timeout: 1000 });
+   * bye.connectionLost(new ConnectionDone()); // what a real transport does next
+   * ```
    */
   loseConnection(options?: LoseConnectionOptions): void {
     this.disconnecting = true;

@@ -88,15 +88,18 @@ export class IdleTimer {
    * @returns The previous period.
    * @throws {RangeError} When `ms` is negative, NaN or infinite.
    *
-   * @example
+   * @example Arming, then disabling
    * ```ts
+   * import assert from "node:assert/strict";
    * import { IdleTimer } from "@torsion/protocols";
    * import { Clock } from "@torsion/protocols/testing";
    *
    * const clock = new Clock();
    * const timer = new IdleTimer(() => console.log("idle"), { clock });
    * timer.setTimeout(1000);
-   * console.log(timer.setTimeout(null)); // 1000
+   * assert.equal(timer.active, true);
+   * assert.equal(timer.setTimeout(null), 1000);
+   * assert.equal(timer.active, false);
    * ```
    */
   setTimeout(ms: number | null): number | null {
@@ -115,6 +118,24 @@ export class IdleTimer {
   /**
    * Activity: count the period again from now. Does nothing when the timer
    * is not armed (never set, cancelled, or already fired).
+   *
+   * @example Activity pushes the timeout back
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { IdleTimer } from "@torsion/protocols";
+   * import { Clock } from "@torsion/protocols/testing";
+   *
+   * const clock = new Clock();
+   * let idle = false;
+   * const timer = new IdleTimer(() => idle = true, { clock });
+   * timer.setTimeout(1000);
+   * clock.advance(900);
+   * timer.resetTimeout();
+   * clock.advance(900);
+   * assert.equal(idle, false);
+   * clock.advance(100);
+   * assert.equal(idle, true);
+   * ```
    */
   resetTimeout(): void {
     if (this.#call === null || this.#timeout === null) return;

@@ -28,6 +28,23 @@ export interface LimitConnectionsByPeerOptions {
  * Twisted's version counts under `addr[0]` but uncounts under
  * `getPeer()[1]`, two different keys, so its counts never go down.
  *
+ * @example A host past its limit is refused, another host is not
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Factory, LimitConnectionsByPeer, Protocol } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * const factory = new LimitConnectionsByPeer(Factory.forProtocol(Protocol), {
+ *   maxConnectionsPerPeer: 1,
+ * });
+ * const alice: Deno.NetAddr = { transport: "tcp", hostname: "192.0.2.1", port: 40000 };
+ * const bob: Deno.NetAddr = { transport: "tcp", hostname: "192.0.2.2", port: 40000 };
+ * factory.buildProtocol(alice)!.makeConnection(new StringTransport());
+ * assert.equal(factory.buildProtocol({ ...alice, port: 40001 }), null); // same host
+ * assert.ok(factory.buildProtocol(bob));
+ * assert.equal(factory.peerConnections.get("192.0.2.1"), 1);
+ * ```
+ *
  * @example At most 2 connections per client host
  * ```ts
  * import { Factory, LimitConnectionsByPeer, listen, Protocol } from "@torsion/protocols";

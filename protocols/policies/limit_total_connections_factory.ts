@@ -27,6 +27,30 @@ export interface LimitTotalConnectionsOptions {
  * until its `connectionLost`: exactly once, even when a hook of the wrapped
  * protocol throws.
  *
+ * @example The connection past the limit gets the overflow protocol
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Factory, LimitTotalConnectionsFactory, Protocol } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Busy extends Protocol {
+ *   override connectionMade(): void {
+ *     this.transport!.write("busy\r\n");
+ *     this.transport!.loseConnection();
+ *   }
+ * }
+ * const factory = new LimitTotalConnectionsFactory(Factory.forProtocol(Protocol), {
+ *   connectionLimit: 1,
+ *   overflowProtocol: Busy,
+ * });
+ * const peer: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 54321 };
+ * factory.buildProtocol(peer)!.makeConnection(new StringTransport());
+ * const second = new StringTransport();
+ * factory.buildProtocol(peer)!.makeConnection(second);
+ * assert.equal(second.valueText(), "busy\r\n");
+ * assert.equal(factory.connectionCount, 2);
+ * ```
+ *
  * @example At most 100 clients; the 101st is told to come back later
  * ```ts
  * import { Factory, LimitTotalConnectionsFactory, listen, Protocol } from "@torsion/protocols";

@@ -40,6 +40,7 @@ import type { WrappingFactory } from "./wrapping_factory.ts";
  *
  * @example Counting what a protocol writes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Factory, Protocol, ProtocolWrapper, WrappingFactory } from "@torsion/protocols";
  * import { StringTransport } from "@torsion/protocols/testing";
  *
@@ -58,7 +59,7 @@ import type { WrappingFactory } from "./wrapping_factory.ts";
  * const factory = new WrappingFactory(Factory.forProtocol(Hello));
  * const wrapper = new Counting(factory, new Hello());
  * wrapper.makeConnection(new StringTransport());
- * console.log(wrapper.writes); // 1
+ * assert.equal(wrapper.writes, 1);
  * ```
  */
 export class ProtocolWrapper extends Protocol implements Transport {
@@ -175,6 +176,7 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * Send bytes (strings as UTF-8).
    *
    * @param data The bytes or text.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   write(data: Uint8Array | string): void {
     this.#real().write(data);
@@ -184,6 +186,7 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * Send several chunks, in order.
    *
    * @param chunks The bytes or texts.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   writeSequence(chunks: Iterable<Uint8Array | string>): void {
     this.#real().writeSequence(chunks);
@@ -193,17 +196,26 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * Close once everything written is flushed.
    *
    * @param options `timeout` (ms): abort if the peer has not taken it all by then.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   loseConnection(options?: LoseConnectionOptions): void {
     this.#real().loseConnection(options);
   }
 
-  /** Close now, dropping what is buffered. */
+  /**
+   * Close now, dropping what is buffered.
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   abortConnection(): void {
     this.#real().abortConnection();
   }
 
-  /** Half-close: send end-of-stream once flushed, and keep reading. */
+  /**
+   * Half-close: send end-of-stream once flushed, and keep reading.
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   loseWriteConnection(): void {
     this.#real().loseWriteConnection();
   }
@@ -212,6 +224,7 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * The real transport's peer address.
    *
    * @returns The address of the other side.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   getPeer(): Deno.Addr {
     return this.#real().getPeer();
@@ -221,6 +234,7 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * The real transport's local address.
    *
    * @returns The address of this side.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   getHost(): Deno.Addr {
     return this.#real().getHost();
@@ -236,7 +250,11 @@ export class ProtocolWrapper extends Protocol implements Transport {
     return this.transport?.bufferedAmount ?? 0;
   }
 
-  /** The real transport's high-water mark (settable). */
+  /**
+   * The real transport's high-water mark (settable).
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   get highWaterMark(): number {
     return this.#real().highWaterMark;
   }
@@ -244,7 +262,11 @@ export class ProtocolWrapper extends Protocol implements Transport {
     this.#real().highWaterMark = value;
   }
 
-  /** The real transport's low-water mark (settable). */
+  /**
+   * The real transport's low-water mark (settable).
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   get lowWaterMark(): number {
     return this.#real().lowWaterMark;
   }
@@ -257,17 +279,29 @@ export class ProtocolWrapper extends Protocol implements Transport {
     return this.transport?.alpnProtocol ?? null;
   }
 
-  /** Stop reading from the peer. */
+  /**
+   * Stop reading from the peer.
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   pauseProducing(): void {
     this.#real().pauseProducing();
   }
 
-  /** Read from the peer again. */
+  /**
+   * Read from the peer again.
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   resumeProducing(): void {
     this.#real().resumeProducing();
   }
 
-  /** Stop reading for good and close. */
+  /**
+   * Stop reading for good and close.
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   stopProducing(): void {
     this.#real().stopProducing();
   }
@@ -278,12 +312,17 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * @param producer The producer.
    * @param streaming True for push, false for pull.
    * @throws {Error} When a producer is already registered.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   registerProducer(producer: Producer, streaming: boolean): void {
     this.#real().registerProducer(producer, streaming);
   }
 
-  /** Forget the registered producer. */
+  /**
+   * Forget the registered producer.
+   *
+   * @throws {Error} When the wrapper is not connected to a transport.
+   */
   unregisterProducer(): void {
     this.#real().unregisterProducer();
   }
@@ -292,6 +331,7 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * Turn Nagle's algorithm off (true) or on (false).
    *
    * @param on Whether to send small segments at once.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   setTcpNoDelay(on: boolean): void {
     this.#real().setTcpNoDelay(on);
@@ -301,6 +341,7 @@ export class ProtocolWrapper extends Protocol implements Transport {
    * Turn TCP keep-alive probes on or off.
    *
    * @param on Whether to send keep-alive probes.
+   * @throws {Error} When the wrapper is not connected to a transport.
    */
   setTcpKeepAlive(on: boolean): void {
     this.#real().setTcpKeepAlive(on);

@@ -31,6 +31,26 @@ export interface TimeoutFactoryOptions {
  * and then still resets the timer, so combine it with a limit on what a
  * request may take (`LineReceiver.MAX_LENGTH`, a deadline in the protocol).
  *
+ * @example An idle connection closed, on a fake clock
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Factory, Protocol, TimeoutFactory } from "@torsion/protocols";
+ * import { Clock, StringTransport } from "@torsion/protocols/testing";
+ *
+ * const clock = new Clock();
+ * const factory = new TimeoutFactory(Factory.forProtocol(Protocol), { timeout: 30_000, clock });
+ * const peer: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 54321 };
+ * const protocol = factory.buildProtocol(peer)!;
+ * const transport = new StringTransport();
+ * protocol.makeConnection(transport);
+ * clock.advance(29_999);
+ * protocol.dataReceived(new Uint8Array(1)); // activity: counting starts again
+ * clock.advance(29_999);
+ * assert.equal(transport.disconnecting, false);
+ * clock.advance(1);
+ * assert.equal(transport.disconnecting, true);
+ * ```
+ *
  * @example Idle connections closed after 30 s
  * ```ts
  * import { Factory, listen, Protocol, TimeoutFactory } from "@torsion/protocols";

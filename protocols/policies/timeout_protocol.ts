@@ -97,13 +97,30 @@ export class TimeoutProtocol extends ProtocolWrapper {
    *
    * @param ms The period in ms, or null.
    * @throws {RangeError} When `ms` is negative, NaN or infinite.
+   *
+   * @example A protocol that allows more idle time once logged in
+   * ```ts
+   * import { LineReceiver, type TimeoutProtocol } from "@torsion/protocols";
+   *
+   * class Login extends LineReceiver {
+   *   override lineReceived(line: string): void {
+   *     if (line.startsWith("LOGIN ")) {
+   *       // Served through a TimeoutFactory, the transport is the wrapper.
+   *       (this.transport as TimeoutProtocol).setTimeout(600_000);
+   *     }
+   *   }
+   * }
+   * ```
    */
   setTimeout(ms: number | null): void {
     this.#timer.setTimeout(ms);
     this.#period = ms;
   }
 
-  /** Cancel the idle timer (a no-op when it is not armed). */
+  /**
+   * Cancel the idle timer (a no-op when it is not armed); `setTimeout(ms)`
+   * arms it again.
+   */
   cancelTimeout(): void {
     this.setTimeout(null);
   }

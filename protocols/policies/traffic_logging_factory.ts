@@ -50,6 +50,31 @@ export interface TrafficLoggingOptions {
  * opened again if more comes. A sink that throws is reported once on
  * `console.error` and never disturbs the connections.
  *
+ * @example What the log says, in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Factory, Protocol, TrafficLoggingFactory } from "@torsion/protocols";
+ * import { StringTransport } from "@torsion/protocols/testing";
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ *
+ * const lines: string[] = [];
+ * const factory = new TrafficLoggingFactory(Factory.forProtocol(Echo), (line) => lines.push(line));
+ * const peer: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 54321 };
+ * const protocol = factory.buildProtocol(peer)!;
+ * protocol.makeConnection(new StringTransport());
+ * protocol.dataReceived(new TextEncoder().encode("hi\n"));
+ * assert.deepEqual(lines, [
+ *   "#1 connection made: peer 127.0.0.1:54321, host 127.0.0.1:8007",
+ *   '#1 received 3 bytes: "hi\\n"',
+ *   '#1 sent 3 bytes: "hi\\n"',
+ * ]);
+ * ```
+ *
  * @example Logging an echo server's traffic to the console
  * ```ts
  * import { Factory, listen, Protocol, TrafficLoggingFactory } from "@torsion/protocols";
@@ -107,7 +132,24 @@ export class TrafficLoggingFactory extends WrappingFactory {
     }
   }
 
-  /** Number the next connection 1 again (Twisted's `resetCounter`). */
+  /**
+   * Number the next connection 1 again (Twisted's `resetCounter`).
+   *
+   * @example Numbering from 1 again
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Factory, Protocol, TrafficLoggingFactory } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * const lines: string[] = [];
+   * const factory = new TrafficLoggingFactory(Factory.forProtocol(Protocol), (line) => lines.push(line));
+   * const peer: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 54321 };
+   * factory.buildProtocol(peer)!.makeConnection(new StringTransport());
+   * factory.resetCounter();
+   * factory.buildProtocol(peer)!.makeConnection(new StringTransport());
+   * assert.ok(lines.every((line) => line.startsWith("#1 ")));
+   * ```
+   */
   resetCounter(): void {
     this.#counter = 0;
   }

@@ -116,6 +116,33 @@ export class WrappingFactory extends Factory {
    * @param protocol The protocol to wrap.
    * @param _addr The peer's address.
    * @returns The wrapper.
+   *
+   * @example A policy of your own: count the bytes every connection reads
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Factory, Protocol, ProtocolWrapper, WrappingFactory } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class CountingFactory extends WrappingFactory {
+   *   bytesRead = 0;
+   *   override wrapProtocol(protocol: Protocol, _addr: Deno.Addr): ProtocolWrapper {
+   *     const factory = this;
+   *     return new class extends ProtocolWrapper {
+   *       override dataReceived(data: Uint8Array): void {
+   *         factory.bytesRead += data.length;
+   *         super.dataReceived(data);
+   *       }
+   *     }(this, protocol);
+   *   }
+   * }
+   *
+   * const factory = new CountingFactory(Factory.forProtocol(Protocol));
+   * const peer: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 54321 };
+   * const wrapper = factory.buildProtocol(peer)!;
+   * wrapper.makeConnection(new StringTransport());
+   * wrapper.dataReceived(new Uint8Array(5));
+   * assert.equal(factory.bytesRead, 5);
+   * ```
    */
   wrapProtocol(protocol: Protocol, _addr: Deno.Addr): ProtocolWrapper {
     return new ProtocolWrapper(this, protocol);
