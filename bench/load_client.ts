@@ -34,7 +34,7 @@ export interface LoadResult {
   requests: number;
   /** Requests per second. */
   rps: number;
-  /** Reads done by the client while measuring (echoed bytes arrive in reads of this many per request on average: requests / reads). */
+  /** Reads done by the client while measuring; requests / reads is how many messages a read brought back. */
   reads: number;
   /** CPU time of the client over the measured seconds, as a fraction of one core. */
   clientCpu: number;

@@ -78,7 +78,17 @@ export class WriteBuffer {
   flushSoon(): void {
     if (this.#flushing || this.#scheduled || this.#dead) return;
     this.#scheduled = true;
-    queueMicrotask(() => this.#flush());
+    queueMicrotask(this.#flushTask);
+  }
+
+  // One closure for every scheduled flush, not one per write.
+  #flushTask = (): void => {
+    if (this.#scheduled) this.#flush();
+  };
+
+  /** Start a scheduled flush now rather than from its microtask. */
+  flushNow(): void {
+    if (this.#scheduled) this.#flush();
   }
 
   /**

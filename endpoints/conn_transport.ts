@@ -86,6 +86,28 @@ const MAX_READ = 64 * 1024;
 
 type State = "open" | "closing" | "closed";
 
+// Small reads go into the transport's own reusable buffer and are copied out
+// into a shared slab: one new ArrayBuffer per SLAB_SIZE bytes received rather
+// than one per read (each costs ~0.8 µs: malloc, zero-fill, GC tracking). A
+// slab region is handed out once, so a chunk is still never written into
+// again. A chunk the protocol keeps keeps its whole slab alive, so slabs are
+// kept small. Large reads get a buffer of their own, as before.
+const SLAB_SIZE = 16 * 1024;
+const MAX_SLAB_READ = 4 * 1024;
+let slab = new Uint8Array(0);
+let slabOffset = 0;
+
+function copyOut(buffer: Uint8Array, n: number): Uint8Array {
+  if (slabOffset + n > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const chunk = new Uint8Array(slab.buffer, slabOffset, n);
+  chunk.set(n === buffer.length ? buffer : buffer.subarray(0, n));
+  slabOffset += n;
+  return chunk;
+}
+
 /**
  * The `Transport` of a `Deno.Conn`. Endpoints make these; use one directly to
  * run a protocol over a connection you opened yourself.
@@ -141,6 +163,8 @@ export class ConnTransport implements Transport {
   #alpnProtocol: string | null;
   // Set while a STARTTLS upgrade runs: reading waits for it.
   #upgrading: Promise<void> | null = null;
+  // The buffer small reads go into (see copyOut).
+  #readBuffer: Uint8Array = new Uint8Array(0);
   #tlsStarted = false;
 
   /**
@@ -482,9 +506,11 @@ export class ConnTransport implements Transport {
         await this.#upgrading.catch(() => {});
       }
       if (this.#isClosed()) return;
-      const buffer = this.#isOpen()
-        ? new Uint8Array(size)
-        : (drain ??= new Uint8Array(MAX_READ));
+      let buffer: Uint8Array;
+      if (!this.#isOpen()) buffer = drain ??= new Uint8Array(MAX_READ);
+      else if (size > MAX_SLAB_READ) buffer = new Uint8Array(size);
+      else if (this.#readBuffer.length === size) buffer = this.#readBuffer;
+      else buffer = this.#readBuffer = new Uint8Array(size);
       let n: number | null;
       try {
         n = await this.#conn.read(buffer);
@@ -508,8 +534,17 @@ export class ConnTransport implements Transport {
         this.#resumeRead = null;
       }
       if (!this.#isOpen()) continue;
-      const data = buffer.subarray(0, n);
-      this.#call(() => this.#protocol.dataReceived(data));
+      const data = buffer === this.#readBuffer
+        ? copyOut(buffer, n)
+        : buffer.subarray(0, n);
+      try {
+        this.#protocol.dataReceived(data); // the hot path: no closure
+      } catch (error) {
+        this.#hookFailed(error);
+      }
+      // Send the reply before the next read is issued: a read issued first
+      // finds nothing yet and must wait for the poller, one wakeup more.
+      this.#buffer.flushNow();
     }
   }
 
