@@ -65,7 +65,7 @@ static double machine_busy_seconds(void) {
 static void usage(void) {
   fprintf(stderr,
           "usage: load_client --port PORT [--connections N] [--inflight N] [--size N] "
-          "[--warmup S] [--duration S] [--server-pid PID]\n");
+          "[--warmup S] [--duration S] [--server-pid PID] [--frame raw|line|netstring|int32]\n");
   exit(2);
 }
 
@@ -73,11 +73,13 @@ int main(int argc, char **argv) {
   int port = 0, conns = 50, inflight = 16, size = 64;
   double warmup = 1, duration = 5;
   const char *server_pid = NULL;
+  const char *frame = "raw";
   static struct option longopts[] = {
       {"port", required_argument, NULL, 'p'},     {"connections", required_argument, NULL, 'c'},
       {"inflight", required_argument, NULL, 'i'}, {"size", required_argument, NULL, 's'},
       {"warmup", required_argument, NULL, 'w'},   {"duration", required_argument, NULL, 'd'},
       {"server-pid", required_argument, NULL, 'P'}, {"host", required_argument, NULL, 'h'},
+      {"frame", required_argument, NULL, 'f'},
       {NULL, 0, NULL, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -89,6 +91,7 @@ int main(int argc, char **argv) {
       case 'w': warmup = atof(optarg); break;
       case 'd': duration = atof(optarg); break;
       case 'P': server_pid = optarg; break;
+      case 'f': frame = optarg; break;
       case 'h':
         if (strcmp(optarg, "127.0.0.1") != 0 && strcmp(optarg, "localhost") != 0) {
           fprintf(stderr, "error: Loopback only: %s\n", optarg);
@@ -109,7 +112,32 @@ int main(int argc, char **argv) {
   long *owed = calloc((size_t)conns, sizeof(long));     // bytes still to send
   int *fds = calloc((size_t)conns, sizeof(int));
   if (payload == NULL || partial == NULL || owed == NULL || fds == NULL) return 1;
-  for (size_t i = 0; i < window; i++) payload[i] = (char)('a' + i % 26);
+  // Every message is `size` bytes, framed as the server under test expects,
+  // so that each one is echoed whole: "aaa…\r\n", "60:aaa…,", or a 4-byte
+  // big-endian length then the bytes.
+  char *message = malloc((size_t)size);
+  if (message == NULL) return 1;
+  for (int i = 0; i < size; i++) message[i] = (char)('a' + i % 26);
+  if (strcmp(frame, "line") == 0 && size >= 3) {
+    message[size - 2] = '\r';
+    message[size - 1] = '\n';
+  } else if (strcmp(frame, "netstring") == 0 && size >= 4) {
+    int digits = 1, length = size - 3;
+    while (length >= (digits == 1 ? 10 : digits == 2 ? 100 : 1000)) digits++, length--;
+    int head = snprintf(message, (size_t)size, "%d:", length);
+    for (int i = head; i < size - 1; i++) message[i] = (char)('a' + i % 26);
+    message[size - 1] = ',';
+  } else if (strcmp(frame, "int32") == 0 && size >= 5) {
+    unsigned length = (unsigned)size - 4;
+    message[0] = (char)(length >> 24);
+    message[1] = (char)(length >> 16);
+    message[2] = (char)(length >> 8);
+    message[3] = (char)length;
+  } else if (strcmp(frame, "raw") != 0) {
+    fprintf(stderr, "error: Unknown frame or size too small: %s\n", frame);
+    return 2;
+  }
+  for (size_t i = 0; i < window; i++) payload[i] = message[i % (size_t)size];
 
   int ep = epoll_create1(0);
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};

@@ -55,6 +55,28 @@ interface Options {
   warmup: number;
   duration: number;
   serverPid: number | null;
+  /** How each message is framed, for the echo server under test. */
+  frame: Frame;
+}
+
+/** How messages are framed: as they are, as lines, netstrings, or with a 4-byte length. */
+export type Frame = "raw" | "line" | "netstring" | "int32";
+
+/** One message of `size` bytes, framed so that an echo server of that framing echoes it whole. */
+export function frameMessage(frame: Frame, size: number): Uint8Array {
+  const message = new Uint8Array(size);
+  for (let i = 0; i < size; i++) message[i] = 0x61 + i % 26;
+  if (frame === "line") {
+    message.set([13, 10], size - 2);
+  } else if (frame === "netstring") {
+    let length = size - 3;
+    while (String(length).length + length + 2 > size) length--;
+    message.set(new TextEncoder().encode(`${length}:`));
+    message[size - 1] = 0x2c;
+  } else if (frame === "int32") {
+    new DataView(message.buffer).setUint32(0, size - 4);
+  }
+  return message;
 }
 
 function parseOptions(args: string[]): Options {
@@ -67,12 +89,16 @@ function parseOptions(args: string[]): Options {
     warmup: 1,
     duration: 5,
     serverPid: null,
+    frame: "raw",
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const value = args[++i];
     const num = Number(value);
-    if (value === undefined || (arg !== "--host" && !(num >= 0))) {
+    if (
+      value === undefined ||
+      (arg !== "--host" && arg !== "--frame" && !(num >= 0))
+    ) {
       throw new TypeError(`Invalid value for ${arg}: ${value}`);
     }
     switch (arg) {
@@ -99,6 +125,12 @@ function parseOptions(args: string[]): Options {
         break;
       case "--server-pid":
         options.serverPid = num;
+        break;
+      case "--frame":
+        if (!["raw", "line", "netstring", "int32"].includes(value)) {
+          throw new TypeError(`Invalid value for --frame: ${value}`);
+        }
+        options.frame = value as Frame;
         break;
       default:
         throw new TypeError(`Unknown option: ${arg}`);
@@ -182,8 +214,11 @@ function delay(ms: number): Promise<void> {
 }
 
 async function main(options: Options): Promise<LoadResult> {
+  const message = frameMessage(options.frame, options.size);
   const payload = new Uint8Array(options.inflight * options.size);
-  for (let i = 0; i < payload.length; i++) payload[i] = 0x61 + i % 26;
+  for (let i = 0; i < options.inflight; i++) {
+    payload.set(message, i * options.size);
+  }
   const conns: Deno.TcpConn[] = [];
   for (let i = 0; i < options.connections; i++) {
     const conn = await Deno.connect({

@@ -30,6 +30,8 @@ export interface ServerSpec {
   args: string[];
   /** What it is, for the results file. */
   description: string;
+  /** How the load client frames its messages for it (default raw bytes). */
+  frame?: "raw" | "line" | "netstring" | "int32";
 }
 
 /** The servers measured, in order; "raw" is the baseline every other is compared to. */
@@ -58,6 +60,45 @@ export const SERVERS: ServerSpec[] = [
   },
 ];
 
+// The framing echo servers of the helper protocols (issue 3): the same load,
+// each 64-byte message framed as that server expects (a 62-byte line and
+// CR LF, "60:…,", a 4-byte length and 60 bytes). Target ≥ 0.75 × raw.
+SERVERS.push(
+  {
+    name: "line",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "bench/line_echo_server.ts",
+      "tcp:0:interface=127.0.0.1",
+    ],
+    description: "bench/line_echo_server.ts: a LineReceiver echoing each line",
+    frame: "line",
+  },
+  {
+    name: "netstring",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "examples/netstring_echo.ts",
+      "tcp:0:interface=127.0.0.1",
+    ],
+    description: "examples/netstring_echo.ts: a NetstringReceiver echo",
+    frame: "netstring",
+  },
+  {
+    name: "int32",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "examples/int32_echo.ts",
+      "tcp:0:interface=127.0.0.1",
+    ],
+    description: "examples/int32_echo.ts: an Int32StringReceiver echo",
+    frame: "int32",
+  },
+);
+
 const BASELINE = "raw";
 
 interface Options {
@@ -83,7 +124,7 @@ function parseOptions(args: string[]): Options {
     size: 64,
     rounds: 3,
     client: "auto",
-    servers: SERVERS.map((s) => s.name),
+    servers: ["torsion", "raw"],
     out: "bench/results/loopback.json",
     maxOther: 0.15,
     retries: 3,
@@ -290,9 +331,12 @@ async function runClient(
   client: string[],
   server: RunningServer,
   options: Options,
+  frame: ServerSpec["frame"] = "raw",
 ): Promise<LoadResult> {
   const clientArgs = [
     ...client.slice(1),
+    "--frame",
+    frame,
     "--port",
     String(server.port),
     "--connections",
@@ -465,7 +509,7 @@ async function main(options: Options): Promise<void> {
           const server = await startServer(spec);
           let result: LoadResult;
           try {
-            result = await runClient(client, server, options);
+            result = await runClient(client, server, options, spec.frame);
           } finally {
             await server.stop();
           }

@@ -131,6 +131,32 @@ export class IntNParser {
  *
  * @throws {StringTooLongError} The prefix cannot hold the length.
  */
+/** A string as the pieces to write, the payload uncopied: prefix, payload. */
+export function intNParts(
+  data: Uint8Array | string,
+  prefixLength: PrefixLength,
+): Uint8Array[] {
+  const payload = toBytes(data);
+  if (!(payload instanceof Uint8Array)) {
+    throw new TypeError(
+      `Payload must be a Uint8Array or a string: ${typeof data}`,
+    );
+  }
+  const length = payload.length;
+  if (length > 2 ** (8 * prefixLength) - 1) {
+    throw new StringTooLongError(length, prefixLength);
+  }
+  const prefix = new Uint8Array(prefixLength);
+  for (
+    let i = prefixLength - 1, n = length;
+    i >= 0;
+    i--, n = Math.floor(n / 256)
+  ) {
+    prefix[i] = n & 0xff;
+  }
+  return [prefix, payload];
+}
+
 export function encodeIntN(
   data: Uint8Array | string,
   prefixLength: PrefixLength,

@@ -49,6 +49,40 @@ export function decodeLine(line: Uint8Array): string {
 }
 
 /** `line` followed by `delimiter`, as one string or one byte array. */
+/**
+ * A line and its delimiter as the pieces to write (no copy of the line): the
+ * transport sends the pieces of one tick in one write anyway.
+ */
+export function lineParts(
+  line: string | Uint8Array,
+  delimiter: string | Uint8Array,
+): (string | Uint8Array)[] {
+  if (typeof line === "string" && typeof delimiter === "string") {
+    return [line + delimiter];
+  }
+  const head = typeof line === "string" ? encoder.encode(line) : line;
+  if (!(head instanceof Uint8Array)) {
+    throw new TypeError(
+      `Line must be a string or a Uint8Array: ${typeof line}`,
+    );
+  }
+  return [head, sendDelimiter(delimiter)];
+}
+
+// The bytes of the last string delimiter sent: encoding it per line would
+// cost an allocation per line.
+let lastDelimiter = "\r\n";
+let lastDelimiterBytes: Uint8Array = new Uint8Array([13, 10]);
+
+function sendDelimiter(delimiter: string | Uint8Array): Uint8Array {
+  if (typeof delimiter !== "string") return delimiterBytes(delimiter);
+  if (delimiter !== lastDelimiter) {
+    lastDelimiterBytes = delimiterBytes(delimiter);
+    lastDelimiter = delimiter;
+  }
+  return lastDelimiterBytes;
+}
+
 export function encodeLine(
   line: string | Uint8Array,
   delimiter: string | Uint8Array,

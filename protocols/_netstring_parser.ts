@@ -167,6 +167,23 @@ export class NetstringParser {
 }
 
 /** Frame `data` as a netstring, in one new array. */
+const COMMA_BYTES = new Uint8Array([COMMA]);
+
+/** A netstring as the pieces to write, the payload uncopied: `5:`, payload, `,`. */
+export function netstringParts(data: Uint8Array | string): Uint8Array[] {
+  const payload = toBytes(data);
+  if (!(payload instanceof Uint8Array)) {
+    throw new TypeError(
+      `Netstring payload must be a Uint8Array or a string: ${typeof data}`,
+    );
+  }
+  const length = String(payload.length);
+  const head = new Uint8Array(length.length + 1);
+  for (let i = 0; i < length.length; i++) head[i] = length.charCodeAt(i);
+  head[length.length] = COLON;
+  return [head, payload, COMMA_BYTES];
+}
+
 export function encodeNetstring(data: Uint8Array | string): Uint8Array {
   const payload = toBytes(data);
   if (!(payload instanceof Uint8Array)) {

@@ -67,7 +67,7 @@
 
 import { FrameDelivery } from "./_frame_delivery.ts";
 import { connectedTransport } from "./_framing.ts";
-import { encodeIntN, IntNParser } from "./_int_n_parser.ts";
+import { IntNParser, intNParts } from "./_int_n_parser.ts";
 import { LengthLimitExceededError } from "./length_limit_exceeded_error.ts";
 import { Protocol } from "./protocol.ts";
 
@@ -220,7 +220,9 @@ export class IntNStringReceiver extends Protocol {
    * ```
    */
   sendString(data: Uint8Array | string): void {
-    connectedTransport(this).write(encodeIntN(data, this.prefixLength));
+    connectedTransport(this).writeSequence(
+      intNParts(data, this.prefixLength),
+    );
   }
 
   /**

@@ -21,7 +21,7 @@
 
 import { connectedTransport } from "./_framing.ts";
 import { LineDelivery } from "./_line_delivery.ts";
-import { decodeLine, encodeLine } from "./_line_parser.ts";
+import { decodeLine, lineParts } from "./_line_parser.ts";
 import { Protocol } from "./protocol.ts";
 
 /**
@@ -149,7 +149,7 @@ export class LineOnlyReceiver extends Protocol {
    * ```
    */
   sendLine(line: string | Uint8Array): void {
-    connectedTransport(this).write(encodeLine(line, this.delimiter));
+    connectedTransport(this).writeSequence(lineParts(line, this.delimiter));
   }
 
   /**

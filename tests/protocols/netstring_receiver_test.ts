@@ -27,10 +27,22 @@ class TestNetstring extends NetstringReceiver {
 }
 
 class CountingTransport extends StringTransport {
+  // Calls on the Transport API: a writeSequence counts once (the socket
+  // transport sends the pieces of one tick in one write anyway).
   writes = 0;
+  #inSequence = false;
   override write(data: Uint8Array | string): void {
-    this.writes++;
+    if (!this.#inSequence) this.writes++;
     super.write(data);
+  }
+  override writeSequence(chunks: Iterable<Uint8Array | string>): void {
+    this.writes++;
+    this.#inSequence = true;
+    try {
+      super.writeSequence(chunks);
+    } finally {
+      this.#inSequence = false;
+    }
   }
 }
 
