@@ -6,14 +6,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   crc32c,
-  formatIPv6,
-  parseIPv6,
   type ProxyHeader,
   ProxyHeaderParser,
   type ProxyHeaderResult,
   V1_MAX_LENGTH,
   V2_SIGNATURE,
 } from "../../endpoints/_proxy_protocol.ts";
+import { formatIPv6, parseIPv6 } from "../../protocols/_ip_address.ts";
 import { ProxyProtocolError } from "../../endpoints/proxy_protocol_error.ts";
 
 const enc = new TextEncoder();
