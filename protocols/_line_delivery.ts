@@ -172,3 +172,19 @@ function delimiterStart(bytes: Uint8Array, delimiter: Uint8Array): Uint8Array {
   }
   return new Uint8Array(0);
 }
+
+// Each receiver's delivery, for the subclass that adds raw mode
+// (LineReceiver extends LineOnlyReceiver; `#` fields are not inherited).
+const deliveries = new WeakMap<object, LineDelivery>();
+
+/** Make the delivery of a line receiver and remember it for subclasses. */
+export function attachLineDelivery(receiver: LineHooks): LineDelivery {
+  const delivery = new LineDelivery(receiver);
+  deliveries.set(receiver, delivery);
+  return delivery;
+}
+
+/** The delivery made by `attachLineDelivery` for `receiver`. */
+export function lineDeliveryOf(receiver: object): LineDelivery {
+  return deliveries.get(receiver)!;
+}

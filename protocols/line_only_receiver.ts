@@ -20,7 +20,7 @@
  */
 
 import { connectedTransport } from "./_framing.ts";
-import { LineDelivery } from "./_line_delivery.ts";
+import { attachLineDelivery, type LineDelivery } from "./_line_delivery.ts";
 import { decodeLine, lineParts } from "./_line_parser.ts";
 import { Protocol } from "./protocol.ts";
 
@@ -67,7 +67,7 @@ export class LineOnlyReceiver extends Protocol {
    * usual: one long line is refused once and nothing else is lost.
    */
   discardLongLineRest = false;
-  #delivery = new LineDelivery(this);
+  #delivery: LineDelivery = attachLineDelivery(this);
 
   /** True from `pauseProducing()` or `stopProducing()` until `resumeProducing()`. */
   get paused(): boolean {
@@ -80,10 +80,30 @@ export class LineOnlyReceiver extends Protocol {
    *
    * @param _line The line, without its delimiter.
    * @throws {Error} Unless overridden.
+   *
+   * @example Answering each line (the seed tutorial's Answer)
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineOnlyReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Answer extends LineOnlyReceiver {
+   *   answers = new Map([["How are you?", "Fine"]]);
+   *   override lineReceived(line: string): void {
+   *     this.sendLine(this.answers.get(line) ?? "I don't know what you mean");
+   *   }
+   * }
+   *
+   * const transport = new StringTransport();
+   * const answer = new Answer();
+   * answer.makeConnection(transport);
+   * answer.dataReceived(new TextEncoder().encode("How are you?\r\n"));
+   * assert.equal(transport.valueText(), "Fine\r\n");
+   * ```
    */
   lineReceived(_line: string): void {
     throw new Error(
-      "LineOnlyReceiver.lineReceived is not implemented: override it",
+      `${this.constructor.name}.lineReceived is not implemented: override it`,
     );
   }
 
@@ -93,34 +113,59 @@ export class LineOnlyReceiver extends Protocol {
    *
    * @param line The line, without its delimiter. It is the receiver's to
    * keep: the library never writes into it.
+   *
+   * @example Staying in bytes (no UTF-8 decoding)
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineOnlyReceiver } from "@torsion/protocols";
+   *
+   * class Lengths extends LineOnlyReceiver {
+   *   lengths: number[] = [];
+   *   override lineBytesReceived(line: Uint8Array): void {
+   *     this.lengths.push(line.length);
+   *   }
+   * }
+   *
+   * const receiver = new Lengths();
+   * receiver.dataReceived(new Uint8Array([0xff, 0xfe, 0x0d, 0x0a]));
+   * assert.deepEqual(receiver.lengths, [2]);
+   * ```
    */
   lineBytesReceived(line: Uint8Array): void {
     this.lineReceived(decodeLine(line));
   }
 
   /**
-   * Called when a line is too long. The default closes the connection
-   * (`loseConnection`); otherwise parsing goes on with what arrives next.
+   * Called when a line is too long (see the class docs). The default closes
+   * the connection (`loseConnection`). The buffer is empty afterwards:
+   * bytes passed back with `LineReceiver.setLineMode(extra)` are parsed next.
    *
    * @param _buffer Every byte that was buffered: the long line and whatever
    * followed it.
    *
-   * @example The default: the connection is closed
+   * @example Telling the peer instead of hanging up
    * ```ts
    * import assert from "node:assert/strict";
    * import { LineOnlyReceiver } from "@torsion/protocols";
    * import { StringTransport } from "@torsion/protocols/testing";
    *
-   * class Tiny extends LineOnlyReceiver {
-   *   override MAX_LENGTH = 4;
-   *   override lineReceived(_line: string): void {}
+   * class Short extends LineOnlyReceiver {
+   *   override MAX_LENGTH = 8;
+   *   override discardLongLineRest = true;
+   *   override lineReceived(line: string): void {
+   *     this.sendLine(`ok ${line}`);
+   *   }
+   *   override lineLengthExceeded(_buffer: Uint8Array): void {
+   *     this.sendLine("line too long");
+   *   }
    * }
    *
    * const transport = new StringTransport();
-   * const tiny = new Tiny();
-   * tiny.makeConnection(transport);
-   * tiny.dataReceived(new TextEncoder().encode("too long"));
-   * assert.equal(transport.disconnecting, true);
+   * const short = new Short();
+   * short.makeConnection(transport);
+   * short.dataReceived(new TextEncoder().encode("0123456789\r\nhi\r\n"));
+   * assert.equal(transport.valueText(), "line too long\r\nok hi\r\n");
+   * assert.equal(transport.disconnecting, false);
    * ```
    */
   lineLengthExceeded(_buffer: Uint8Array): void {
@@ -128,13 +173,14 @@ export class LineOnlyReceiver extends Protocol {
   }
 
   /**
-   * Send `line` followed by the delimiter, in one write.
+   * Send `line` followed by the delimiter, in one write. Neither its length
+   * nor its content is checked.
    *
    * @param line The line (strings are sent as UTF-8).
    * @throws {TypeError} When `line` is neither a string nor bytes.
    * @throws {Error} When the protocol is not connected.
    *
-   * @example Sending a line
+   * @example Sending lines with the default and a custom delimiter
    * ```ts
    * import assert from "node:assert/strict";
    * import { LineOnlyReceiver } from "@torsion/protocols";
@@ -143,9 +189,10 @@ export class LineOnlyReceiver extends Protocol {
    * const transport = new StringTransport();
    * const receiver = new LineOnlyReceiver();
    * receiver.makeConnection(transport);
-   * receiver.sendLine("PONG");
-   * assert.equal(transport.valueText(), "PONG\r\n");
-   * assert.throws(() => new LineOnlyReceiver().sendLine("x"), Error); // not connected
+   * receiver.sendLine("hello");
+   * receiver.delimiter = "\n";
+   * receiver.sendLine(new Uint8Array([0x68, 0x69]));
+   * assert.equal(transport.valueText(), "hello\r\nhi\n");
    * ```
    */
   sendLine(line: string | Uint8Array): void {
@@ -153,16 +200,34 @@ export class LineOnlyReceiver extends Protocol {
   }
 
   /**
-   * Remove and return every byte buffered and not yet delivered.
+   * Remove and return every byte buffered and not yet delivered (when called
+   * from `lineReceived`: what followed that line).
    *
    * @returns The bytes; empty when nothing is buffered.
+   *
+   * @example Taking over the rest of the input
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineOnlyReceiver } from "@torsion/protocols";
+   *
+   * class Handoff extends LineOnlyReceiver {
+   *   rest = "";
+   *   override lineReceived(_line: string): void {
+   *     this.rest = new TextDecoder().decode(this.clearLineBuffer());
+   *   }
+   * }
+   *
+   * const handoff = new Handoff();
+   * handoff.dataReceived(new TextEncoder().encode("UPGRADE\r\nnext\r\nbytes"));
+   * assert.equal(handoff.rest, "next\r\nbytes");
+   * ```
    */
   clearLineBuffer(): Uint8Array {
     return this.#delivery.takeAll();
   }
 
   /**
-   * Parse received bytes and deliver lines.
+   * Parse received bytes and deliver lines (or raw data).
    *
    * @param data Bytes from the peer.
    */
@@ -170,7 +235,33 @@ export class LineOnlyReceiver extends Protocol {
     this.#delivery.feed(data);
   }
 
-  /** Hold delivery and pause the transport's reading. */
+  /**
+   * Hold delivery and pause the transport's reading.
+   *
+   * @example Holding lines until a slow job is done
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { LineOnlyReceiver } from "@torsion/protocols";
+   * import { StringTransport } from "@torsion/protocols/testing";
+   *
+   * class Jobs extends LineOnlyReceiver {
+   *   done: string[] = [];
+   *   override lineReceived(line: string): void {
+   *     this.done.push(line);
+   *     this.pauseProducing(); // one job at a time
+   *   }
+   * }
+   *
+   * const transport = new StringTransport();
+   * const jobs = new Jobs();
+   * jobs.makeConnection(transport);
+   * jobs.dataReceived(new TextEncoder().encode("a\r\nb\r\n"));
+   * assert.deepEqual(jobs.done, ["a"]);
+   * assert.equal(transport.producerState, "paused");
+   * jobs.resumeProducing(); // job "a" finished
+   * assert.deepEqual(jobs.done, ["a", "b"]);
+   * ```
+   */
   pauseProducing(): void {
     this.#delivery.pause();
   }
