@@ -18,6 +18,17 @@
  * @module
  */
 
+import {
+  delay,
+  deno,
+  fmt,
+  kill,
+  live,
+  root,
+  runMain,
+  timeout,
+} from "./_process.ts";
+
 /** A server: a command that prints `listening on tcp:PORT` on stdout. */
 export interface IdleServerSpec {
   /** Short name for the table. */
@@ -93,32 +104,6 @@ export interface IdleResult {
 }
 
 const ULIMIT = 20_000;
-const deno = Deno.execPath();
-const root = new URL("..", import.meta.url).pathname;
-const live = new Set<Deno.ChildProcess>();
-
-function kill(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKILL"): void {
-  try {
-    child.kill(signal);
-  } catch {
-    // Already exited.
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Timed out: ${what} after ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
 
 /** Spawn `deno ARGS` with a raised descriptor limit (`exec` keeps the pid). */
 function spawnDeno(args: string[], stdin: "piped" | "null"): Deno.ChildProcess {
@@ -328,13 +313,6 @@ async function client(port: number): Promise<void> {
   for (const conn of conns) conn.close();
 }
 
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
-}
-
 interface Options {
   connections: number;
   servers: string[];
@@ -434,18 +412,5 @@ if (import.meta.main) {
     await client(port);
     Deno.exit(0);
   }
-  const cleanup = (): void => {
-    for (const child of live) kill(child);
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", cleanup);
-  Deno.addSignalListener("SIGTERM", cleanup);
-  try {
-    await main(parseOptions(Deno.args));
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : error}`);
-    for (const child of live) kill(child);
-    Deno.exit(1);
-  }
-  Deno.exit(0);
+  await runMain(() => main(parseOptions(Deno.args)));
 }

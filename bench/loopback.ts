@@ -21,6 +21,16 @@
  */
 
 import type { LoadResult } from "./load_client.ts";
+import {
+  deno,
+  fmt,
+  kill,
+  live,
+  root,
+  runMain,
+  timeout,
+  waitForQuiet,
+} from "./_process.ts";
 
 /** A server under test: a command that prints `listening on tcp:PORT` on stdout. */
 export interface ServerSpec {
@@ -187,29 +197,6 @@ function parseOptions(args: string[]): Options {
   return options;
 }
 
-const deno = Deno.execPath();
-const root = new URL("..", import.meta.url).pathname;
-const live = new Set<Deno.ChildProcess>();
-
-function kill(child: Deno.ChildProcess, signal: Deno.Signal = "SIGKILL"): void {
-  try {
-    child.kill(signal);
-  } catch {
-    // Already exited.
-  }
-}
-
-function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Timed out: ${what} after ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
 /** Prefix a command with `taskset -c CORE` when there are cores to spare. */
 function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
   if (navigator.hardwareConcurrency < 2) return [cmd, args];
@@ -281,26 +268,6 @@ async function startServer(spec: ServerSpec): Promise<RunningServer> {
       live.delete(child);
     },
   };
-}
-
-/** Busy CPU seconds of the whole machine (all but idle and iowait). */
-function machineBusySeconds(): number {
-  const line = Deno.readTextFileSync("/proc/stat").split("\n", 1)[0];
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / 100;
-}
-
-/**
- * On a shared machine, wait (at most `ms`) for a moment when other processes
- * use less than `maxOther` cores, sampled over half a second.
- */
-async function waitForQuiet(maxOther: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const before = machineBusySeconds();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    if ((machineBusySeconds() - before) / 0.5 < maxOther) return;
-  }
 }
 
 /** Compile bench/load_client.c into a temporary directory; null when no compiler works. */
@@ -398,13 +365,6 @@ export interface ServerSummary {
   ratio: number | null;
   /** Ratio of each round. */
   ratioRounds: number[];
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 }
 
 function summarize(
@@ -577,18 +537,5 @@ async function main(options: Options): Promise<void> {
 }
 
 if (import.meta.main) {
-  const cleanup = (): void => {
-    for (const child of live) kill(child);
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", cleanup);
-  Deno.addSignalListener("SIGTERM", cleanup);
-  try {
-    await main(parseOptions(Deno.args));
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : error}`);
-    for (const child of live) kill(child);
-    Deno.exit(1);
-  }
-  Deno.exit(0);
+  await runMain(() => main(parseOptions(Deno.args)));
 }

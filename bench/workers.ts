@@ -28,6 +28,7 @@
 import { Factory } from "../protocols/factory.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import { cpuSeconds, machineBusySeconds } from "./load_client.ts";
+import { deno, root, waitForQuiet } from "./_process.ts";
 import type { LoadResult } from "./load_client.ts";
 
 // The server of `--work US` (this file is then the module `cli.ts serve`
@@ -98,8 +99,6 @@ function parseOptions(args: string[]): Options {
   return options;
 }
 
-const deno = Deno.execPath();
-const root = new URL("..", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server {
@@ -209,16 +208,6 @@ function irqSeconds(): number {
   const line = Deno.readTextFileSync("/proc/stat").split("\n", 1)[0];
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   return (v[5] + v[6]) / 100;
-}
-
-// Wait (at most `ms`) for half a second when others use < maxOther cores.
-async function waitForQuiet(maxOther: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const before = machineBusySeconds();
-    await sleep(500);
-    if ((machineBusySeconds() - before) / 0.5 < maxOther) return;
-  }
 }
 
 async function measure(
