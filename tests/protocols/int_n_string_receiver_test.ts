@@ -13,6 +13,7 @@ import { LengthLimitExceededError } from "../../protocols/length_limit_exceeded_
 import { StringTooLongError } from "../../protocols/string_too_long_error.ts";
 import { TruncatedFrameError } from "../../protocols/truncated_frame_error.ts";
 import { StringTransport } from "../../testing/string_transport.ts";
+import { CountingTransport } from "./_counting_transport.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -37,26 +38,6 @@ function recording(base: typeof IntNStringReceiver): new () => Receiver {
       super.lengthLimitExceeded(length);
     }
   };
-}
-
-class CountingTransport extends StringTransport {
-  // Calls on the Transport API: a writeSequence counts once (the socket
-  // transport sends the pieces of one tick in one write anyway).
-  writes = 0;
-  #inSequence = false;
-  override write(data: Uint8Array | string): void {
-    if (!this.#inSequence) this.writes++;
-    super.write(data);
-  }
-  override writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    this.writes++;
-    this.#inSequence = true;
-    try {
-      super.writeSequence(chunks);
-    } finally {
-      this.#inSequence = false;
-    }
-  }
 }
 
 function connect(

@@ -6,6 +6,7 @@ import { LineReceiver } from "../../protocols/line_receiver.ts";
 import type { Protocol } from "../../protocols/protocol.ts";
 import { Clock } from "../../testing/clock.ts";
 import { StringTransport } from "../../testing/string_transport.ts";
+import { CountingTransport } from "./_counting_transport.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -352,34 +353,15 @@ Deno.test("LineReceiver: pause and resume, as Twisted's ProducerTests", () => {
 });
 
 Deno.test("LineReceiver.sendLine: one transport call for line and delimiter", () => {
-  // A writeSequence counts once: the socket transport sends the pieces of
-  // one tick in one write.
-  let writes = 0;
-  let inSequence = false;
-  class Counting extends StringTransport {
-    override write(data: Uint8Array | string): void {
-      if (!inSequence) writes++;
-      super.write(data);
-    }
-    override writeSequence(chunks: Iterable<Uint8Array | string>): void {
-      writes++;
-      inSequence = true;
-      try {
-        super.writeSequence(chunks);
-      } finally {
-        inSequence = false;
-      }
-    }
-  }
   const proto = new LineReceiver();
-  const t = new Counting();
+  const t = new CountingTransport();
   proto.makeConnection(t);
   proto.sendLine("héllo");
   proto.sendLine(b("bytes"));
   proto.delimiter = b("\n");
   proto.sendLine("x");
   proto.sendLine(new Uint8Array([0xff]));
-  assert.equal(writes, 4);
+  assert.equal(t.writes, 4);
   assert.deepEqual(
     t.value(),
     new Uint8Array([...b("héllo\r\nbytes\r\nx\n"), 0xff, 10]),

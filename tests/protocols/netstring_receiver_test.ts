@@ -7,6 +7,7 @@ import { NetstringParseError } from "../../protocols/netstring_parse_error.ts";
 import { NetstringReceiver } from "../../protocols/netstring_receiver.ts";
 import { TruncatedFrameError } from "../../protocols/truncated_frame_error.ts";
 import { StringTransport } from "../../testing/string_transport.ts";
+import { CountingTransport } from "./_counting_transport.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -23,26 +24,6 @@ class TestNetstring extends NetstringReceiver {
   override netstringParseError(error: NetstringParseError): void {
     this.errors.push(error);
     super.netstringParseError(error);
-  }
-}
-
-class CountingTransport extends StringTransport {
-  // Calls on the Transport API: a writeSequence counts once (the socket
-  // transport sends the pieces of one tick in one write anyway).
-  writes = 0;
-  #inSequence = false;
-  override write(data: Uint8Array | string): void {
-    if (!this.#inSequence) this.writes++;
-    super.write(data);
-  }
-  override writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    this.writes++;
-    this.#inSequence = true;
-    try {
-      super.writeSequence(chunks);
-    } finally {
-      this.#inSequence = false;
-    }
   }
 }
 
