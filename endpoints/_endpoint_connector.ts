@@ -25,6 +25,7 @@ import {
   TimeoutError,
 } from "./connect_error.ts";
 import { ConnTransport } from "./conn_transport.ts";
+import { peerAddr } from "./_peer_addr.ts";
 
 /** A factory's client hooks, when it has them (any Factory can connect). */
 export type MaybeClientFactory = Factory & Partial<ClientFactory>;
@@ -144,7 +145,7 @@ export class EndpointConnector implements Connector {
     const { conn } = dialed;
     let protocol: Protocol | null;
     try {
-      protocol = this.#factory.buildProtocol(conn.remoteAddr);
+      protocol = this.#factory.buildProtocol(peerAddr(conn));
     } catch (error) {
       closeQuietly(conn);
       this.#report(error);

@@ -36,6 +36,7 @@ import type {
   Transport,
 } from "../protocols/transport.ts";
 import { WriteBuffer } from "./_write_buffer.ts";
+import { peerAddr } from "./_peer_addr.ts";
 
 /** Counters a transport adds to; `ListeningPort.metrics` is one. */
 export interface TransportMetrics {
@@ -336,7 +337,7 @@ export class ConnTransport implements Transport {
    * @returns The address.
    */
   getPeer(): Deno.Addr {
-    return this.#options.peer ?? this.#conn.remoteAddr;
+    return this.#options.peer ?? peerAddr(this.#conn);
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Factory } from "../protocols/factory.ts";
 import type { Protocol } from "../protocols/protocol.ts";
 import { type ReactorTime, realClock } from "../protocols/reactor_time.ts";
 import { ConnTransport } from "./conn_transport.ts";
+import { peerAddr } from "./_peer_addr.ts";
 
 /** Live figures of a listening port: a reference taken once stays current. */
 export interface PortMetrics {
@@ -337,7 +338,7 @@ class StreamListeningPort implements ListeningPort {
     }
     let protocol: Protocol | null;
     try {
-      protocol = this.#factory.buildProtocol(peer ?? conn.remoteAddr);
+      protocol = this.#factory.buildProtocol(peer ?? peerAddr(conn));
     } catch (error) {
       this.metrics.errors++;
       this.#report(error);

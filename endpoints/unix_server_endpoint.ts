@@ -16,7 +16,6 @@ import {
   type ListeningPort,
   type ListenOptions,
   serveListener,
-  type ServeListenerOptions,
 } from "./listening_port.ts";
 import type { ServerEndpoint } from "./server_endpoint.ts";
 
@@ -128,25 +127,9 @@ export class UNIXServerEndpoint implements ServerEndpoint {
       listener.close();
       throw error;
     }
-    const before = (options as ServeListenerOptions).prepare;
     return serveListener(new SocketFileListener(listener, bound), factory, {
       ...options,
       description: this.options.description ?? `unix:${escapeValue(path)}`,
-      prepare: async (accepted) => {
-        // A wrapping endpoint's step (a PROXY header) runs first.
-        const { conn, peer, alpnProtocol } = before
-          ? await before(accepted)
-          : { conn: accepted, peer: undefined, alpnProtocol: undefined };
-        // Deno reports an unnamed peer socket with a null path.
-        return {
-          conn,
-          alpnProtocol,
-          peer: peer ?? {
-            transport: "unix",
-            path: (conn.remoteAddr as Deno.UnixAddr).path ?? "",
-          },
-        };
-      },
     });
   }
 }
