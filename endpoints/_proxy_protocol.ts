@@ -26,6 +26,7 @@
 import { ByteQueue } from "../protocols/_byte_queue.ts";
 import { formatIPv6, parseIPv4, parseIPv6 } from "../protocols/_ip_address.ts";
 import { ProxyProtocolError } from "./proxy_protocol_error.ts";
+import { crc32c } from "./_crc32c.ts";
 
 /** A type-length-value record of a v2 header. */
 export interface ProxyTlv {
@@ -418,23 +419,6 @@ function checkCrc(
       }, computed 0x${computed.toString(16).padStart(8, "0")}`,
     );
   }
-}
-
-let crcTable: Uint32Array | null = null;
-
-/** CRC-32C (Castagnoli), as RFC 4960 appendix B computes it. */
-export function crc32c(bytes: Uint8Array): number {
-  if (crcTable === null) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 // A sun_path: up to the first NUL. An abstract address (leading NUL) is

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  crc32c,
   type ProxyHeader,
   ProxyHeaderParser,
   type ProxyHeaderResult,
@@ -13,6 +12,7 @@ import {
   V2_SIGNATURE,
 } from "../../endpoints/_proxy_protocol.ts";
 import { formatIPv6, parseIPv6 } from "../../protocols/_ip_address.ts";
+import { crc32c } from "../../endpoints/_crc32c.ts";
 import { ProxyProtocolError } from "../../endpoints/proxy_protocol_error.ts";
 
 const enc = new TextEncoder();
