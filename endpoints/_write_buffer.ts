@@ -2,11 +2,20 @@
 // water marks, and the registered producer. Kept apart from the socket so
 // that the rules of backpressure live in one place.
 
+import { allocBytes, shrinkBytes } from "../protocols/_slab.ts";
 import type { Producer } from "../protocols/transport.ts";
 
-// Small chunks queued together are copied into one write up to this size; a
+// Large chunks queued together are copied into one write up to this size; a
 // larger chunk is written as it is.
 const MAX_BATCH = 64 * 1024;
+
+// A write up to SMALL_WRITE bytes is copied at once into the open tail, a
+// region of up to TAIL_SIZE bytes that leaves as one write: a framed reply
+// made of a 4-byte prefix and a 60-byte payload costs two copies, not two
+// queue entries and a second pass. What the tail did not use is given back
+// to its slab when it is closed (see protocols/_slab.ts).
+const SMALL_WRITE = 512;
+const TAIL_SIZE = 4 * 1024;
 
 export interface WriteBufferOptions {
   /** Hands bytes to the operating system; resolves with how many it took. */
@@ -30,10 +39,14 @@ export class WriteBuffer {
   highWaterMark: number;
   lowWaterMark: number;
   #options: WriteBufferOptions;
+  // Chunks to write, in order; the open tail (if any) comes after them all.
   #queue: Uint8Array[] = [];
+  #tail: Uint8Array | null = null;
+  #tailUsed = 0;
   #buffered = 0;
   #flushing = false;
   #scheduled = false;
+  #deferred = false;
   #full = false;
   #dead = false;
   #producer: Producer | null = null;
@@ -58,9 +71,24 @@ export class WriteBuffer {
   }
 
   write(bytes: Uint8Array): void {
-    if (this.#dead || bytes.length === 0) return;
-    this.#queue.push(bytes);
-    this.#buffered += bytes.length;
+    const n = bytes.length;
+    if (this.#dead || n === 0) return;
+    if (n > SMALL_WRITE) {
+      this.#closeTail();
+      this.#queue.push(bytes);
+    } else {
+      let tail = this.#tail;
+      if (tail === null || this.#tailUsed + n > tail.length) {
+        this.#closeTail();
+        tail = this.#tail = allocBytes(TAIL_SIZE);
+      }
+      const at = this.#tailUsed;
+      // A call to set() costs more than copying a few bytes by hand.
+      if (n <= 8) { for (let i = 0; i < n; i++) tail[at + i] = bytes[i]; }
+      else tail.set(bytes, at);
+      this.#tailUsed = at + n;
+    }
+    this.#buffered += n;
     if (!this.#full && this.#buffered > this.highWaterMark) {
       this.#full = true;
       if (this.#producer !== null && this.#streaming && !this.#producerPaused) {
@@ -74,11 +102,22 @@ export class WriteBuffer {
     this.flushSoon();
   }
 
-  /** Flush from a microtask, so that writes of this tick leave together. */
+  /**
+   * Flush from a microtask, so that writes of this tick leave together; or,
+   * after `deferFlush()`, at the next `flushNow()`.
+   */
   flushSoon(): void {
     if (this.#flushing || this.#scheduled || this.#dead) return;
     this.#scheduled = true;
-    queueMicrotask(this.#flushTask);
+    if (!this.#deferred) queueMicrotask(this.#flushTask);
+  }
+
+  /**
+   * Writes from now until `flushNow()` leave at that call: the transport
+   * calls it around `dataReceived`, saving a microtask per read.
+   */
+  deferFlush(): void {
+    this.#deferred = true;
   }
 
   // One closure for every scheduled flush, not one per write.
@@ -88,6 +127,7 @@ export class WriteBuffer {
 
   /** Start a scheduled flush now rather than from its microtask. */
   flushNow(): void {
+    this.#deferred = false;
     if (this.#scheduled) this.#flush();
   }
 
@@ -99,6 +139,7 @@ export class WriteBuffer {
    * @returns Resolves once what was queued before the call is written.
    */
   hold(): Promise<void> {
+    this.#closeTail();
     this.#holdCount = this.#queue.length;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#holdDone = resolve;
@@ -124,6 +165,7 @@ export class WriteBuffer {
   clear(): void {
     this.#dead = true;
     this.#queue = [];
+    this.#tail = null;
     this.#buffered = 0;
     // A STARTTLS waiting for its plaintext to leave learns that it never will.
     this.#heldEmpty();
@@ -172,7 +214,7 @@ export class WriteBuffer {
     if (this.#dead) return;
     this.#flushing = true;
     try {
-      while (this.#queue.length > 0 && this.#holdCount !== 0) {
+      while (this.#holdCount !== 0 && this.#hasQueued()) {
         const batch = this.#takeBatch();
         let offset = 0;
         while (offset < batch.length) {
@@ -196,7 +238,7 @@ export class WriteBuffer {
     if (this.#producer !== null && !this.#streaming) {
       const producer = this.#producer;
       this.callProducer(() => producer.resumeProducing());
-      if (this.#queue.length > 0) return this.flushSoon();
+      if (this.#hasQueued()) return this.flushSoon();
     }
     this.#options.onEmpty();
   }
@@ -215,10 +257,25 @@ export class WriteBuffer {
     }
   }
 
-  // Take the next write: queued small chunks copied into one buffer (one
-  // syscall for everything written this tick), a large chunk as it is.
+  #hasQueued(): boolean {
+    return this.#queue.length > 0 || this.#tail !== null;
+  }
+
+  // Queue the tail's bytes and give back the room it did not use.
+  #closeTail(): void {
+    const tail = this.#tail;
+    if (tail === null) return;
+    this.#tail = null;
+    this.#queue.push(shrinkBytes(tail, this.#tailUsed));
+    this.#tailUsed = 0;
+  }
+
+  // Take the next write: the chunks queued first, copied into one buffer
+  // when several fit in MAX_BATCH, else the first as it is. The tail joins
+  // them, unless a hold keeps it back.
   #takeBatch(): Uint8Array {
     const queue = this.#queue;
+    if (this.#holdCount === -1) this.#closeTail();
     const limit = this.#holdCount === -1 ? queue.length : this.#holdCount;
     let count = 1;
     let total = queue[0].length;
@@ -227,7 +284,7 @@ export class WriteBuffer {
     }
     if (this.#holdCount !== -1) this.#holdCount -= count;
     if (count === 1) return queue.shift()!;
-    const batch = new Uint8Array(total);
+    const batch = allocBytes(total);
     let offset = 0;
     for (let i = 0; i < count; i++) {
       batch.set(queue[i], offset);

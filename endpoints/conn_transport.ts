@@ -35,6 +35,7 @@ import type {
   StartTlsOptions,
   Transport,
 } from "../protocols/transport.ts";
+import { copyBytes, MAX_SLAB_BYTES } from "../protocols/_slab.ts";
 import { WriteBuffer } from "./_write_buffer.ts";
 import { peerAddr } from "./_peer_addr.ts";
 
@@ -88,26 +89,9 @@ const MAX_READ = 64 * 1024;
 type State = "open" | "closing" | "closed";
 
 // Small reads go into the transport's own reusable buffer and are copied out
-// into a shared slab: one new ArrayBuffer per SLAB_SIZE bytes received rather
-// than one per read (each costs ~0.8 µs: malloc, zero-fill, GC tracking). A
-// slab region is handed out once, so a chunk is still never written into
-// again. A chunk the protocol keeps keeps its whole slab alive, so slabs are
-// kept small. Large reads get a buffer of their own, as before.
-const SLAB_SIZE = 16 * 1024;
-const MAX_SLAB_READ = 4 * 1024;
-let slab = new Uint8Array(0);
-let slabOffset = 0;
-
-function copyOut(buffer: Uint8Array, n: number): Uint8Array {
-  if (slabOffset + n > slab.length) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabOffset = 0;
-  }
-  const chunk = new Uint8Array(slab.buffer, slabOffset, n);
-  chunk.set(n === buffer.length ? buffer : buffer.subarray(0, n));
-  slabOffset += n;
-  return chunk;
-}
+// into a shared slab (see protocols/_slab.ts): one new ArrayBuffer per slab
+// rather than one per read. Large reads get a buffer of their own.
+const MAX_SLAB_READ = MAX_SLAB_BYTES;
 
 /**
  * The `Transport` of a `Deno.Conn`. Endpoints make these; use one directly to
@@ -536,8 +520,9 @@ export class ConnTransport implements Transport {
       }
       if (!this.#isOpen()) continue;
       const data = buffer === this.#readBuffer
-        ? copyOut(buffer, n)
+        ? copyBytes(buffer, n)
         : buffer.subarray(0, n);
+      this.#buffer.deferFlush();
       try {
         this.#protocol.dataReceived(data); // the hot path: no closure
       } catch (error) {

@@ -79,11 +79,17 @@ export class ByteQueue {
   take(n: number): Uint8Array {
     if (n === 0) return EMPTY;
     const chunk = this.#chunks[this.#head];
-    const end = this.#offset + n;
-    if (end <= chunk.length) {
-      const out = chunk.subarray(this.#offset, end);
+    const start = this.#offset;
+    const end = start + n;
+    if (end < chunk.length) {
+      // The common case, kept free of the bookkeeping of #advance.
+      this.#offset = end;
+      this.#length -= n;
+      return chunk.subarray(start, end);
+    }
+    if (end === chunk.length) {
       this.#advance(n);
-      return out;
+      return start === 0 ? chunk : chunk.subarray(start, end);
     }
     const out = new Uint8Array(n);
     let filled = 0;
@@ -100,9 +106,28 @@ export class ByteQueue {
     return out;
   }
 
-  /** Drop the first `n` bytes. */
+  /**
+   * The first `n` bytes (1 to 4, all buffered) as an unsigned big-endian
+   * integer, without consuming them.
+   */
+  peekUint(n: number): number {
+    const chunk = this.#chunks[this.#head];
+    const at = this.#offset;
+    let value = 0;
+    if (at + n <= chunk.length) {
+      for (let i = 0; i < n; i++) value = value * 256 + chunk[at + i];
+    } else {
+      for (let i = 0; i < n; i++) value = value * 256 + this.byteAt(i);
+    }
+    return value;
+  }
+
   skip(n: number): void {
-    this.#advance(Math.min(n, this.#length));
+    const end = this.#offset + n;
+    if (this.#length > 0 && end < this.#chunks[this.#head].length) {
+      this.#offset = end;
+      this.#length -= n;
+    } else this.#advance(Math.min(n, this.#length));
   }
 
   /** Remove and return everything held. */

@@ -92,14 +92,20 @@ Deno.test("ByteQueue: many one-byte chunks consumed one by one stay in order (he
   assert.deepEqual(out, Array.from({ length: 300 }, (_, i) => i & 0xff));
 });
 
-Deno.test("ByteQueue: matches an array model under random pushes, takes, skips and searches", () => {
+Deno.test("ByteQueue: matches an array model under random pushes, takes, skips, peeks and searches", () => {
   const op = fc.oneof(
     fc.record({
       kind: fc.constant("push" as const),
-      bytes: fc.uint8Array({ maxLength: 6, max: 3 }),
+      bytes: fc.uint8Array({ maxLength: 6, max: 255 }).map((bytes) =>
+        bytes.map((x) => x % 4 === 0 ? x : x % 4)
+      ),
     }),
     fc.record({ kind: fc.constant("take" as const), n: fc.nat(8) }),
     fc.record({ kind: fc.constant("skip" as const), n: fc.nat(8) }),
+    fc.record({
+      kind: fc.constant("peek" as const),
+      n: fc.integer({ min: 1, max: 4 }),
+    }),
     fc.record({
       kind: fc.constant("find" as const),
       needle: fc.uint8Array({ minLength: 1, maxLength: 3, max: 3 }),
@@ -121,6 +127,10 @@ Deno.test("ByteQueue: matches an array model under random pushes, takes, skips a
         } else if (o.kind === "skip") {
           queue.skip(o.n);
           model = model.slice(Math.min(o.n, model.length));
+        } else if (o.kind === "peek") {
+          if (model.length < o.n) continue;
+          const expected = model.slice(0, o.n).reduce((v, x) => v * 256 + x, 0);
+          assert.equal(queue.peekUint(o.n), expected);
         } else {
           assert.equal(
             queue.indexOf(o.needle, o.from),

@@ -5,10 +5,15 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { encodeIntN, IntNParser } from "../../protocols/_int_n_parser.ts";
+import {
+  encodeIntN,
+  IntNParser,
+  intNParts,
+} from "../../protocols/_int_n_parser.ts";
 import {
   encodeNetstring,
   NetstringParser,
+  netstringParts,
 } from "../../protocols/_netstring_parser.ts";
 import { IntNStringReceiver } from "../../protocols/int_n_string_receiver.ts";
 import { IntNDecoderStream } from "../../protocols/int_n_streams.ts";
@@ -393,6 +398,37 @@ Deno.test("Netstring: a length of any size is refused within digits(MAX_LENGTH) 
         );
       },
     ),
+    params,
+  );
+});
+
+// The senders write pieces whose small heads are made once and shared (a
+// cache below 256): whatever the order of lengths, on both sides of that
+// boundary, the pieces say exactly what the one-array encoders say.
+Deno.test("Senders: the pieces of any frame equal its one-array encoding, cached heads included", () => {
+  const lengths = fc.array(
+    fc.oneof(
+      fc.integer({ min: 0, max: 300 }),
+      fc.constantFrom(0, 1, 9, 10, 99, 100, 255, 256, 257, 65535, 65536),
+    ),
+    { minLength: 1, maxLength: 30 },
+  );
+  fc.assert(
+    fc.property(lengths, prefixLengths, (sizes, prefixLength) => {
+      for (const size of sizes) {
+        const payload = new Uint8Array(size).fill(size & 0xff);
+        assert.deepEqual(
+          concat(netstringParts(payload)),
+          encodeNetstring(payload),
+        );
+        if (size <= 2 ** (8 * prefixLength) - 1) {
+          assert.deepEqual(
+            concat(intNParts(payload, prefixLength)),
+            encodeIntN(payload, prefixLength),
+          );
+        }
+      }
+    }),
     params,
   );
 });
