@@ -2,7 +2,7 @@
 // water marks, and the registered producer. Kept apart from the socket so
 // that the rules of backpressure live in one place.
 
-import { allocBytes, shrinkBytes } from "../protocols/_slab.ts";
+import { allocBytes } from "../protocols/_slab.ts";
 import type { Producer } from "../protocols/transport.ts";
 
 // Large chunks queued together are copied into one write up to this size; a
@@ -10,12 +10,19 @@ import type { Producer } from "../protocols/transport.ts";
 const MAX_BATCH = 64 * 1024;
 
 // A write up to SMALL_WRITE bytes is copied at once into the open tail, a
-// region of up to TAIL_SIZE bytes that leaves as one write: a framed reply
-// made of a 4-byte prefix and a 60-byte payload costs two copies, not two
-// queue entries and a second pass. What the tail did not use is given back
-// to its slab when it is closed (see protocols/_slab.ts).
+// TAIL_SIZE buffer that leaves as one write: a framed reply made of a 4-byte
+// prefix and a 60-byte payload costs two copies, not two queue entries and a
+// second pass. Once its write has completed, a tail goes back to a shared
+// pool: the same few buffers stay warm in the cache, where fresh memory per
+// flush (and its zero-filling) cost the kernel and the allocator time.
 const SMALL_WRITE = 512;
 const TAIL_SIZE = 4 * 1024;
+const MAX_POOLED_TAILS = 64;
+const tailPool: Uint8Array[] = [];
+
+function recycleTail(tail: Uint8Array): void {
+  if (tailPool.length < MAX_POOLED_TAILS) tailPool.push(tail);
+}
 
 export interface WriteBufferOptions {
   /** Hands bytes to the operating system; resolves with how many it took. */
@@ -43,6 +50,9 @@ export class WriteBuffer {
   #queue: Uint8Array[] = [];
   #tail: Uint8Array | null = null;
   #tailUsed = 0;
+  // The tails closed into the queue, in order; the one being written.
+  #closedTails: Uint8Array[] = [];
+  #writingTail: Uint8Array | null = null;
   #buffered = 0;
   #flushing = false;
   #scheduled = false;
@@ -80,7 +90,7 @@ export class WriteBuffer {
       let tail = this.#tail;
       if (tail === null || this.#tailUsed + n > tail.length) {
         this.#closeTail();
-        tail = this.#tail = allocBytes(TAIL_SIZE);
+        tail = this.#tail = tailPool.pop() ?? new Uint8Array(TAIL_SIZE);
       }
       const at = this.#tailUsed;
       // A call to set() costs more than copying a few bytes by hand.
@@ -165,7 +175,10 @@ export class WriteBuffer {
   clear(): void {
     this.#dead = true;
     this.#queue = [];
+    // A tail may still be read by a write in flight: none goes back.
     this.#tail = null;
+    this.#closedTails = [];
+    this.#writingTail = null;
     this.#buffered = 0;
     // A STARTTLS waiting for its plaintext to leave learns that it never will.
     this.#heldEmpty();
@@ -227,6 +240,11 @@ export class WriteBuffer {
           this.#options.onSent?.(n);
           this.#checkLowWater();
         }
+        const written = this.#writingTail;
+        if (written !== null) {
+          this.#writingTail = null;
+          recycleTail(written);
+        }
       }
     } catch (error) {
       if (!this.#dead) this.#options.onError(error);
@@ -261,13 +279,21 @@ export class WriteBuffer {
     return this.#queue.length > 0 || this.#tail !== null;
   }
 
-  // Queue the tail's bytes and give back the room it did not use.
+  // Queue the tail's bytes.
   #closeTail(): void {
     const tail = this.#tail;
     if (tail === null) return;
+    const used = this.#tailUsed;
     this.#tail = null;
-    this.#queue.push(shrinkBytes(tail, this.#tailUsed));
     this.#tailUsed = 0;
+    this.#queue.push(used === tail.length ? tail : tail.subarray(0, used));
+    this.#closedTails.push(tail);
+  }
+
+  // Whether a queued chunk is the next closed tail (tails leave in order).
+  #isTail(chunk: Uint8Array): boolean {
+    const tails = this.#closedTails;
+    return tails.length > 0 && tails[0].buffer === chunk.buffer;
   }
 
   // Take the next write: the chunks queued first, copied into one buffer
@@ -283,12 +309,18 @@ export class WriteBuffer {
       total += queue[count++].length;
     }
     if (this.#holdCount !== -1) this.#holdCount -= count;
-    if (count === 1) return queue.shift()!;
+    if (count === 1) {
+      const chunk = queue.shift()!;
+      if (this.#isTail(chunk)) this.#writingTail = this.#closedTails.shift()!;
+      return chunk;
+    }
     const batch = allocBytes(total);
     let offset = 0;
     for (let i = 0; i < count; i++) {
-      batch.set(queue[i], offset);
-      offset += queue[i].length;
+      const chunk = queue[i];
+      batch.set(chunk, offset);
+      offset += chunk.length;
+      if (this.#isTail(chunk)) recycleTail(this.#closedTails.shift()!);
     }
     queue.splice(0, count);
     return batch;

@@ -28,21 +28,6 @@ export function allocBytes(n: number): Uint8Array {
   return bytes;
 }
 
-/**
- * Give back the unused end of `bytes` (from `allocBytes`), keeping its first
- * `used` bytes: possible while it is the slab's latest region.
- *
- * @returns The first `used` bytes of `bytes`.
- */
-export function shrinkBytes(bytes: Uint8Array, used: number): Uint8Array {
-  if (
-    bytes.buffer === slab && bytes.byteOffset + bytes.length === slabOffset
-  ) {
-    slabOffset = bytes.byteOffset + used;
-  }
-  return used === bytes.length ? bytes : bytes.subarray(0, used);
-}
-
 /** A copy of `source[0..n)` in an array of its own (a slab region when small). */
 export function copyBytes(
   source: Uint8Array,

@@ -1,13 +1,11 @@
 // The shared slabs small arrays are carved from (protocols/_slab.ts): a region
-// is handed out once, never overlaps another, and only the latest region can
-// give back its unused end.
+// is handed out once and never overlaps another.
 
 import assert from "node:assert/strict";
 import {
   allocBytes,
   copyBytes,
   MAX_SLAB_BYTES,
-  shrinkBytes,
 } from "../../protocols/_slab.ts";
 
 const overlaps = (a: Uint8Array, b: Uint8Array): boolean =>
@@ -40,25 +38,6 @@ Deno.test("allocBytes: an array over MAX_SLAB_BYTES gets a buffer of its own", (
   assert.equal(big.byteOffset, 0);
   assert.equal(big.buffer.byteLength, MAX_SLAB_BYTES + 1);
   assert.equal(allocBytes(MAX_SLAB_BYTES).length, MAX_SLAB_BYTES);
-});
-
-Deno.test("shrinkBytes: the latest region gives back its end; an older one cannot", () => {
-  const room = allocBytes(100);
-  const kept = shrinkBytes(room, 10);
-  assert.equal(kept.length, 10);
-  assert.equal(kept.byteOffset, room.byteOffset);
-  const next = allocBytes(5);
-  if (next.buffer === room.buffer) {
-    // The 90 bytes given back are handed out again.
-    assert.equal(next.byteOffset, room.byteOffset + 10);
-  }
-  const older = allocBytes(50);
-  const newer = allocBytes(50);
-  const olderKept = shrinkBytes(older, 20);
-  assert.equal(olderKept.length, 20);
-  const after = allocBytes(50);
-  assert.ok(!overlaps(after, newer) && !overlaps(after, older));
-  assert.equal(shrinkBytes(newer, 50), newer, "nothing to give back");
 });
 
 Deno.test("copyBytes: copies the first n bytes into a region of its own", () => {
