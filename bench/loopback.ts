@@ -107,6 +107,19 @@ SERVERS.push(
     description: "examples/int32_echo.ts: an Int32StringReceiver echo",
     frame: "int32",
   },
+  {
+    name: "raw-int32",
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "bench/raw_int32_echo_server.ts",
+      "--port",
+      "0",
+    ],
+    description:
+      "bench/raw_int32_echo_server.ts: an int32 echo written by hand on Deno.Conn (the ceiling for a framed echo)",
+    frame: "int32",
+  },
 );
 
 const BASELINE = "raw";
