@@ -29,6 +29,7 @@ import { Factory } from "../protocols/factory.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import { cpuSeconds, machineBusySeconds } from "./load_client.ts";
 import { deno, root, waitForQuiet } from "./_process.ts";
+import { loadClient } from "./_load.ts";
 import type { LoadResult } from "./load_client.ts";
 
 // The server of `--work US` (this file is then the module `cli.ts serve`
@@ -162,34 +163,6 @@ async function stopServer(server: Server): Promise<void> {
   clearTimeout(timer);
 }
 
-async function loadClient(
-  dir: string,
-  want: Options["client"],
-): Promise<string[]> {
-  if (want !== "deno") {
-    const exe = `${dir}/load_client`;
-    const source = new URL("./load_client.c", import.meta.url).pathname;
-    try {
-      const built = await new Deno.Command("cc", {
-        args: ["-O2", "-o", exe, source],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (built.success) return [exe];
-    } catch {
-      // No compiler.
-    }
-    if (want === "c") throw new Error("cc could not build bench/load_client.c");
-  }
-  return [
-    deno,
-    "run",
-    "--allow-net=127.0.0.1",
-    "--allow-read=/proc",
-    new URL("./load_client.ts", import.meta.url).pathname,
-  ];
-}
-
 interface Run {
   round: number;
   config: string;
@@ -290,7 +263,7 @@ async function main(options: Options): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "torsion-workers-" });
   const runs: Run[] = [];
   try {
-    const client = await loadClient(dir, options.client);
+    const client = await loadClient(options.client, dir);
     const clientName = client.length === 1 ? "c" : "deno";
     console.error(
       `workers: echo${
