@@ -506,6 +506,9 @@ export class ConnTransport implements Transport {
       if (n === null) return this.#endOfInput();
       if (!this.#isOpen()) continue; // closing: drain and drop
       if (this.#options.metrics) this.#options.metrics.bytesReceived += n;
+      // A read that fills its buffer also leaves the socket marked readable
+      // (tokio clears readiness only on a short read), so the next read would
+      // cost a recv that finds nothing: the buffer grows past what arrives.
       if (n === size) {
         size = Math.min(size * 2, MAX_READ);
         smallReads = 0;
