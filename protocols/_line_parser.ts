@@ -48,7 +48,6 @@ export function decodeLine(line: Uint8Array): string {
   return decoder.decode(line);
 }
 
-/** `line` followed by `delimiter`, as one string or one byte array. */
 /**
  * A line and its delimiter as the pieces to write (no copy of the line): the
  * transport sends the pieces of one tick in one write anyway.
@@ -60,13 +59,7 @@ export function lineParts(
   if (typeof line === "string" && typeof delimiter === "string") {
     return [line + delimiter];
   }
-  const head = typeof line === "string" ? encoder.encode(line) : line;
-  if (!(head instanceof Uint8Array)) {
-    throw new TypeError(
-      `Line must be a string or a Uint8Array: ${typeof line}`,
-    );
-  }
-  return [head, sendDelimiter(delimiter)];
+  return [lineBytes(line), sendDelimiter(delimiter)];
 }
 
 // The bytes of the last string delimiter sent: encoding it per line would
@@ -83,24 +76,27 @@ function sendDelimiter(delimiter: string | Uint8Array): Uint8Array {
   return lastDelimiterBytes;
 }
 
+/** `line` followed by the delimiter bytes, in one new array. */
 export function encodeLine(
   line: string | Uint8Array,
-  delimiter: string | Uint8Array,
-): string | Uint8Array {
-  if (typeof line === "string" && typeof delimiter === "string") {
-    return line + delimiter;
-  }
+  delimiter: Uint8Array,
+): Uint8Array {
+  const head = lineBytes(line);
+  const out = new Uint8Array(head.length + delimiter.length);
+  out.set(head);
+  out.set(delimiter, head.length);
+  return out;
+}
+
+// A line to send as bytes; throws unless it is a string or bytes.
+function lineBytes(line: string | Uint8Array): Uint8Array {
   const head = typeof line === "string" ? encoder.encode(line) : line;
   if (!(head instanceof Uint8Array)) {
     throw new TypeError(
       `Line must be a string or a Uint8Array: ${typeof line}`,
     );
   }
-  const tail = delimiterBytes(delimiter);
-  const out = new Uint8Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
+  return head;
 }
 
 // fail[j]: length of the longest proper prefix of delimiter[0..j] that is

@@ -362,7 +362,7 @@ export class LineEncoderStream
     const delimiter = delimiterBytes(options.delimiter ?? "\r\n");
     super({
       transform(line, controller): void {
-        controller.enqueue(encodeLine(line, delimiter) as Uint8Array);
+        controller.enqueue(encodeLine(line, delimiter));
       },
     });
   }

@@ -369,6 +369,24 @@ Deno.test("LineReceiver.sendLine: one transport call for line and delimiter", ()
   assert.throws(() => new LineReceiver().sendLine("x"), /not connected/);
 });
 
+Deno.test("LineReceiver.sendLine: string delimiters, changed between lines, each sent as set", () => {
+  const proto = new LineReceiver();
+  const t = new StringTransport();
+  proto.makeConnection(t);
+  proto.delimiter = "\n";
+  proto.sendLine(b("a"));
+  proto.delimiter = "||";
+  proto.sendLine(b("b"));
+  proto.sendLine("c"); // a string line and a string delimiter: one string
+  proto.delimiter = "\r\n";
+  proto.sendLine(b("d"));
+  assert.equal(t.valueText(), "a\nb||c||d\r\n");
+  assert.throws(
+    () => proto.sendLine(42 as unknown as string),
+    /Line must be a string or a Uint8Array: number/,
+  );
+});
+
 Deno.test("LineReceiver: lines are decoded as lossy UTF-8, a BOM kept", () => {
   const lines: string[] = [];
   class Text extends LineReceiver {

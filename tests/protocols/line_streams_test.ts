@@ -157,6 +157,14 @@ Deno.test("LineEncoderStream: one chunk per line, delimiter appended", async () 
   );
   assert.deepEqual(nul, [new Uint8Array([120, 0])]);
   assert.throws(() => new LineEncoderStream({ delimiter: "" }), RangeError);
+  await assert.rejects(
+    Array.fromAsync(
+      ReadableStream.from([7 as unknown as string]).pipeThrough(
+        new LineEncoderStream(),
+      ),
+    ),
+    /Line must be a string or a Uint8Array: number/,
+  );
 });
 
 Deno.test("Line streams over a TCP connection: conn.readable.pipeThrough", async () => {
