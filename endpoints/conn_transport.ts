@@ -1,12 +1,14 @@
 /**
  * `ConnTransport`: the `Transport` over a `Deno.Conn` (TCP, TLS, Unix).
  *
- * Reading: one `conn.read()` at a time into a fresh buffer sized to what
- * arrives (small for an idle connection, doubled while reads fill it), so a
+ * Reading: one `conn.read()` at a time into a buffer sized to what arrives
+ * (small for an idle connection, doubled while reads fill it); a small read
+ * is copied out into a shared slab, a large one keeps its own buffer, so a
  * chunk handed to `dataReceived` is never written into again.
  *
- * Writing: writes are queued and flushed from a microtask, so everything
- * written in one tick leaves as one `conn.write()`.
+ * Writing: writes are queued and flushed together, so everything written in
+ * one tick leaves as one `conn.write()`: right after `dataReceived` returns
+ * for writes made in it, else from a microtask.
  *
  * Closing: `loseConnection` flushes, sends end-of-stream, reports
  * `ConnectionDone`, then keeps draining what the peer still sends for a short
@@ -148,7 +150,7 @@ export class ConnTransport implements Transport {
   #alpnProtocol: string | null;
   // Set while a STARTTLS upgrade runs: reading waits for it.
   #upgrading: Promise<void> | null = null;
-  // The buffer small reads go into (see copyOut).
+  // The buffer small reads go into, before being copied into a slab.
   #readBuffer: Uint8Array = new Uint8Array(0);
   #tlsStarted = false;
 

@@ -128,6 +128,7 @@ function prefixedPayload(
   data: Uint8Array | string,
   prefixLength: PrefixLength,
 ): Uint8Array {
+  checkPrefixLength(prefixLength);
   const payload = toBytes(data);
   if (!(payload instanceof Uint8Array)) {
     throw new TypeError(

@@ -192,7 +192,11 @@ export class Protocol {
 
   /**
    * Bytes arrived. They are the protocol's to keep: the library never writes
-   * into them afterwards. No-op by default.
+   * into them afterwards. No-op by default. A small chunk is a view into a
+   * buffer it shares with other chunks (`data.buffer` is larger than
+   * `data`): read it, keep it, but do not transfer or detach that buffer
+   * (`ArrayBuffer.prototype.transfer`, `postMessage` with a transfer list);
+   * copy with `data.slice()` first.
    *
    * TCP is a stream: a message may arrive split over several calls, or
    * several messages in one call. Use a framing (`LineReceiver`,

@@ -119,6 +119,12 @@ export interface Transport {
    * blocks and never throws for a closed peer (after a close, writes are
    * dropped).
    *
+   * The bytes are read, never modified: a transport (or a wrapper) that
+   * transforms what it sends writes its result elsewhere. The senders of the
+   * framing protocols rely on it: the prefix of a short frame is one shared
+   * array. The caller, for its part, leaves the bytes alone until they have
+   * left (large chunks are queued by reference).
+   *
    * @param data The bytes or text to send.
    *
    * @example Text and bytes

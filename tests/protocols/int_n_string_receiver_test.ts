@@ -325,3 +325,17 @@ Deno.test("IntNParser: limit at the prefix, bufferedLength, end() and refusal af
     "Frame length exceeds MAX_LENGTH: 100000 > 99999",
   );
 });
+
+Deno.test("IntNStringReceiver: a prefix length other than 1, 2 or 4 is a RangeError when sending too", () => {
+  const proto = new IntNStringReceiver();
+  proto.makeConnection(new StringTransport());
+  (proto as { prefixLength: number }).prefixLength = 3;
+  for (const size of [5, 300]) {
+    assert.throws(
+      () => proto.sendString(new Uint8Array(size)),
+      (error: unknown) =>
+        error instanceof RangeError &&
+        error.message === "Prefix length must be 1, 2 or 4: 3",
+    );
+  }
+});
