@@ -18,10 +18,25 @@ const MAX_BATCH = 64 * 1024;
 const SMALL_WRITE = 512;
 const TAIL_SIZE = 4 * 1024;
 const MAX_POOLED_TAILS = 64;
-const tailPool: Uint8Array[] = [];
+const tailPool: ArrayBuffer[] = [];
+// Every tail's buffer: what is written from one of these is a tail's bytes.
+const tailBuffers = new WeakSet<ArrayBufferLike>();
 
-function recycleTail(tail: Uint8Array): void {
-  if (tailPool.length < MAX_POOLED_TAILS) tailPool.push(tail);
+function newTail(): Uint8Array {
+  let buffer = tailPool.pop();
+  if (buffer === undefined) {
+    buffer = new ArrayBuffer(TAIL_SIZE);
+    tailBuffers.add(buffer);
+  }
+  return new Uint8Array(buffer);
+}
+
+// Once nothing reads `bytes` any more: if they are a tail's, pool the tail.
+function recycle(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (tailBuffers.has(buffer) && tailPool.length < MAX_POOLED_TAILS) {
+    tailPool.push(buffer as ArrayBuffer);
+  }
 }
 
 export interface WriteBufferOptions {
@@ -50,9 +65,6 @@ export class WriteBuffer {
   #queue: Uint8Array[] = [];
   #tail: Uint8Array | null = null;
   #tailUsed = 0;
-  // The tails closed into the queue, in order; the one being written.
-  #closedTails: Uint8Array[] = [];
-  #writingTail: Uint8Array | null = null;
   #buffered = 0;
   #flushing = false;
   #scheduled = false;
@@ -90,7 +102,7 @@ export class WriteBuffer {
       let tail = this.#tail;
       if (tail === null || this.#tailUsed + n > tail.length) {
         this.#closeTail();
-        tail = this.#tail = tailPool.pop() ?? new Uint8Array(TAIL_SIZE);
+        tail = this.#tail = newTail();
       }
       const at = this.#tailUsed;
       // A call to set() costs more than copying a few bytes by hand.
@@ -177,8 +189,6 @@ export class WriteBuffer {
     this.#queue = [];
     // A tail may still be read by a write in flight: none goes back.
     this.#tail = null;
-    this.#closedTails = [];
-    this.#writingTail = null;
     this.#buffered = 0;
     // A STARTTLS waiting for its plaintext to leave learns that it never will.
     this.#heldEmpty();
@@ -240,11 +250,7 @@ export class WriteBuffer {
           this.#options.onSent?.(n);
           this.#checkLowWater();
         }
-        const written = this.#writingTail;
-        if (written !== null) {
-          this.#writingTail = null;
-          recycleTail(written);
-        }
+        recycle(batch);
       }
     } catch (error) {
       if (!this.#dead) this.#options.onError(error);
@@ -287,13 +293,6 @@ export class WriteBuffer {
     this.#tail = null;
     this.#tailUsed = 0;
     this.#queue.push(used === tail.length ? tail : tail.subarray(0, used));
-    this.#closedTails.push(tail);
-  }
-
-  // Whether a queued chunk is the next closed tail (tails leave in order).
-  #isTail(chunk: Uint8Array): boolean {
-    const tails = this.#closedTails;
-    return tails.length > 0 && tails[0].buffer === chunk.buffer;
   }
 
   // Take the next write: the chunks queued first, copied into one buffer
@@ -309,18 +308,14 @@ export class WriteBuffer {
       total += queue[count++].length;
     }
     if (this.#holdCount !== -1) this.#holdCount -= count;
-    if (count === 1) {
-      const chunk = queue.shift()!;
-      if (this.#isTail(chunk)) this.#writingTail = this.#closedTails.shift()!;
-      return chunk;
-    }
+    if (count === 1) return queue.shift()!;
     const batch = allocBytes(total);
     let offset = 0;
     for (let i = 0; i < count; i++) {
       const chunk = queue[i];
       batch.set(chunk, offset);
       offset += chunk.length;
-      if (this.#isTail(chunk)) recycleTail(this.#closedTails.shift()!);
+      recycle(chunk);
     }
     queue.splice(0, count);
     return batch;

@@ -90,10 +90,10 @@ const MAX_READ = 64 * 1024;
 
 type State = "open" | "closing" | "closed";
 
-// Small reads go into the transport's own reusable buffer and are copied out
-// into a shared slab (see protocols/_slab.ts): one new ArrayBuffer per slab
-// rather than one per read. Large reads get a buffer of their own.
-const MAX_SLAB_READ = MAX_SLAB_BYTES;
+// Small reads (up to MAX_SLAB_BYTES) go into the transport's own reusable
+// buffer and are copied out into a shared slab (see protocols/_slab.ts): one
+// new ArrayBuffer per slab rather than one per read. Large reads get a buffer
+// of their own.
 
 /**
  * The `Transport` of a `Deno.Conn`. Endpoints make these; use one directly to
@@ -495,7 +495,7 @@ export class ConnTransport implements Transport {
       if (this.#isClosed()) return;
       let buffer: Uint8Array;
       if (!this.#isOpen()) buffer = drain ??= new Uint8Array(MAX_READ);
-      else if (size > MAX_SLAB_READ) buffer = new Uint8Array(size);
+      else if (size > MAX_SLAB_BYTES) buffer = new Uint8Array(size);
       else if (this.#readBuffer.length === size) buffer = this.#readBuffer;
       else buffer = this.#readBuffer = new Uint8Array(size);
       let n: number | null;
