@@ -112,6 +112,16 @@ export interface LoadOptions {
   size: number;
 }
 
+/** What every loopback benchmark's flags must satisfy (see parseFlags). */
+export const LOOPBACK_CHECKS = {
+  duration: (n: number): boolean => n > 0,
+  connections: (n: number): boolean => n > 0,
+  inflight: (n: number): boolean => n > 0,
+  size: (n: number): boolean => n > 0,
+  rounds: (n: number): boolean => n > 0,
+  client: (client: string): boolean => ["auto", "c", "deno"].includes(client),
+};
+
 /** Run the load client (pinned to core 0) against a server; its JSON result. */
 export async function runClient(
   client: string[],

@@ -1,6 +1,6 @@
-// What the benchmark orchestrators share: the child processes they started
-// (all killed on the way out), bounded waits, waiting for a quiet machine,
-// number formatting, and the main guard.
+// What the benchmark orchestrators share: their flags, the child processes
+// they started (all killed on the way out), bounded waits, waiting for a quiet
+// machine, number formatting, tables, the JSON report, and the main guard.
 
 import { machineBusySeconds } from "./load_client.ts";
 
@@ -64,6 +64,72 @@ export function fmt(n: number, digits = 0): string {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   });
+}
+
+/**
+ * Parse `--some-name VALUE` pairs over `defaults`. A flag is known when
+ * `defaults` has its camel-cased key (`--max-other` is `maxOther`); its value
+ * takes the type of the default: a number (finite, not negative), a list
+ * (comma-separated) or a string. `checks` narrow a key's values further.
+ *
+ * @throws {TypeError} An unknown flag, or one without a value.
+ * @throws {RangeError} A value of the wrong type or refused by its check.
+ */
+export function parseFlags<T extends object>(
+  args: string[],
+  defaults: T,
+  checks: { [K in keyof T]?: (value: T[K]) => boolean } = {},
+): T {
+  const base = defaults as Record<string, unknown>;
+  const options: Record<string, unknown> = { ...base };
+  const check = checks as Record<string, ((value: unknown) => boolean)>;
+  for (let i = 0; i < args.length; i += 2) {
+    const [arg, text] = [args[i], args[i + 1]];
+    const key = arg.startsWith("--")
+      ? arg.slice(2).replace(/-(.)/g, (_, c: string) => c.toUpperCase())
+      : "";
+    if (!Object.hasOwn(base, key)) {
+      throw new TypeError(`Unknown option: ${arg}`);
+    }
+    if (text === undefined) throw new TypeError(`Missing value for ${arg}`);
+    const value = typeof base[key] === "number"
+      ? Number(text)
+      : Array.isArray(base[key])
+      ? text.split(",")
+      : text;
+    const valid = typeof value !== "number" ||
+      (Number.isFinite(value) && value >= 0);
+    if (!valid || !(check[key]?.(value) ?? true)) {
+      throw new RangeError(`Invalid value for ${arg}: ${text}`);
+    }
+    options[key] = value;
+  }
+  return options as T;
+}
+
+/** A Markdown table, its columns padded to their widest cell. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length))
+  );
+  const line = (cells: string[]): string =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  return [
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+  ].join("\n");
+}
+
+/** Write a benchmark's report as JSON to `path`, making its folder. */
+export async function writeReport(
+  path: string,
+  report: unknown,
+): Promise<void> {
+  const folder = path.slice(0, path.lastIndexOf("/"));
+  if (folder) await Deno.mkdir(folder, { recursive: true });
+  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+  console.log(`results written to ${path}`);
 }
 
 /** Run `main`, killing every live child on SIGINT/SIGTERM or failure. */

@@ -24,9 +24,12 @@ import {
   fmt,
   kill,
   live,
+  markdownTable,
+  parseFlags,
   root,
   runMain,
   timeout,
+  writeReport,
 } from "./_process.ts";
 
 /** A server: a command that prints `listening on tcp:PORT` on stdout. */
@@ -313,41 +316,19 @@ async function client(port: number): Promise<void> {
   for (const conn of conns) conn.close();
 }
 
-interface Options {
-  connections: number;
-  servers: string[];
-  out: string;
-}
+const DEFAULTS = {
+  connections: 5000,
+  servers: IDLE_SERVERS.map((s) => s.name),
+  out: "bench/results/idle_memory.json",
+};
+type Options = typeof DEFAULTS;
 
 function parseOptions(args: string[]): Options {
-  const options: Options = {
-    connections: 5000,
-    servers: IDLE_SERVERS.map((s) => s.name),
-    out: "bench/results/idle_memory.json",
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = args[++i];
-    if (value === undefined) throw new TypeError(`Missing value for ${arg}`);
-    if (arg === "--connections") {
-      options.connections = Number(value);
-      if (!(options.connections >= 5 && options.connections <= ULIMIT - 100)) {
-        throw new RangeError(`Invalid value for --connections: ${value}`);
-      }
-    } else if (arg === "--servers") {
-      options.servers = value.split(",");
-      for (const name of options.servers) {
-        if (!IDLE_SERVERS.some((s) => s.name === name)) {
-          throw new TypeError(`Unknown server: ${name}`);
-        }
-      }
-    } else if (arg === "--out") {
-      options.out = value;
-    } else {
-      throw new TypeError(`Unknown option: ${arg}`);
-    }
-  }
-  return options;
+  return parseFlags(args, DEFAULTS, {
+    connections: (n) => n >= 5 && n <= ULIMIT - 100,
+    servers: (names) =>
+      names.every((name) => IDLE_SERVERS.some((s) => s.name === name)),
+  });
 }
 
 async function main(options: Options): Promise<void> {
@@ -378,16 +359,8 @@ async function main(options: Options): Promise<void> {
     fmt(r.rssBeforeKiB),
     fmt(r.rssAfterKiB),
   ]);
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => r[i].length))
-  );
-  const line = (cells: string[]): string =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
   console.log(`${options.connections} idle connections`);
-  console.log(
-    [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)]
-      .join("\n"),
-  );
+  console.log(markdownTable(header, rows));
   const report = {
     date: new Date().toISOString(),
     deno: Deno.version.deno,
@@ -398,10 +371,7 @@ async function main(options: Options): Promise<void> {
     }),
     results,
   };
-  const outDir = options.out.slice(0, options.out.lastIndexOf("/"));
-  if (outDir) await Deno.mkdir(outDir, { recursive: true });
-  await Deno.writeTextFile(options.out, JSON.stringify(report, null, 2) + "\n");
-  console.log(`results written to ${options.out}`);
+  await writeReport(options.out, report);
 }
 
 if (import.meta.main) {

@@ -21,8 +21,21 @@
  */
 
 import type { LoadResult } from "./load_client.ts";
-import { loadClient, median, runClient, startServer } from "./_load.ts";
-import { fmt, runMain, waitForQuiet } from "./_process.ts";
+import {
+  loadClient,
+  LOOPBACK_CHECKS,
+  median,
+  runClient,
+  startServer,
+} from "./_load.ts";
+import {
+  fmt,
+  markdownTable,
+  parseFlags,
+  runMain,
+  waitForQuiet,
+  writeReport,
+} from "./_process.ts";
 
 /** A server under test: a command that prints `listening on tcp:PORT` on stdout. */
 export interface ServerSpec {
@@ -116,90 +129,27 @@ SERVERS.push(
 
 const BASELINE = "raw";
 
-interface Options {
-  duration: number;
-  warmup: number;
-  connections: number;
-  inflight: number;
-  size: number;
-  rounds: number;
-  client: "auto" | "c" | "deno";
-  servers: string[];
-  out: string;
-  maxOther: number;
-  retries: number;
-}
+const DEFAULTS = {
+  duration: 5,
+  warmup: 1,
+  connections: 50,
+  inflight: 16,
+  size: 64,
+  rounds: 3,
+  client: "auto" as "auto" | "c" | "deno",
+  servers: ["torsion", "raw"],
+  out: "bench/results/loopback.json",
+  maxOther: 0.15,
+  retries: 3,
+};
+type Options = typeof DEFAULTS;
 
 function parseOptions(args: string[]): Options {
-  const options: Options = {
-    duration: 5,
-    warmup: 1,
-    connections: 50,
-    inflight: 16,
-    size: 64,
-    rounds: 3,
-    client: "auto",
-    servers: ["torsion", "raw"],
-    out: "bench/results/loopback.json",
-    maxOther: 0.15,
-    retries: 3,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = args[++i];
-    if (value === undefined) throw new TypeError(`Missing value for ${arg}`);
-    const num = (): number => {
-      const n = Number(value);
-      if (!(n > 0)) throw new RangeError(`Invalid value for ${arg}: ${value}`);
-      return n;
-    };
-    switch (arg) {
-      case "--duration":
-        options.duration = num();
-        break;
-      case "--warmup":
-        options.warmup = Number(value) === 0 ? 0 : num();
-        break;
-      case "--connections":
-        options.connections = num();
-        break;
-      case "--inflight":
-        options.inflight = num();
-        break;
-      case "--size":
-        options.size = num();
-        break;
-      case "--rounds":
-        options.rounds = num();
-        break;
-      case "--client":
-        if (value !== "auto" && value !== "c" && value !== "deno") {
-          throw new TypeError(`Invalid value for --client: ${value}`);
-        }
-        options.client = value;
-        break;
-      case "--servers":
-        options.servers = value.split(",");
-        for (const name of options.servers) {
-          if (!SERVERS.some((s) => s.name === name)) {
-            throw new TypeError(`Unknown server: ${name}`);
-          }
-        }
-        break;
-      case "--out":
-        options.out = value;
-        break;
-      case "--max-other":
-        options.maxOther = num();
-        break;
-      case "--retries":
-        options.retries = Number(value) === 0 ? 0 : num();
-        break;
-      default:
-        throw new TypeError(`Unknown option: ${arg}`);
-    }
-  }
-  return options;
+  return parseFlags(args, DEFAULTS, {
+    ...LOOPBACK_CHECKS,
+    servers: (names) => names.every((n) => SERVERS.some((s) => s.name === n)),
+    maxOther: (n) => n > 0,
+  });
 }
 
 /** One server's figures, medians over the rounds. */
@@ -275,16 +225,7 @@ function table(summaries: ServerSummary[]): string {
     fmt(s.serverCpuUsPerRequest, 3),
     fmt(s.otherCpu, 2),
   ]);
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => r[i].length))
-  );
-  const line = (cells: string[]): string =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  return [
-    line(header),
-    line(widths.map((w) => "-".repeat(w))),
-    ...rows.map(line),
-  ].join("\n");
+  return markdownTable(header, rows);
 }
 
 async function main(options: Options): Promise<void> {
@@ -368,13 +309,7 @@ async function main(options: Options): Promise<void> {
       summary: summaries,
       runs: results,
     };
-    const outDir = options.out.slice(0, options.out.lastIndexOf("/"));
-    if (outDir) await Deno.mkdir(outDir, { recursive: true });
-    await Deno.writeTextFile(
-      options.out,
-      JSON.stringify(report, null, 2) + "\n",
-    );
-    console.log(`results written to ${options.out}`);
+    await writeReport(options.out, report);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

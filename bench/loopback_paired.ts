@@ -22,86 +22,43 @@
  */
 
 import type { LoadResult } from "./load_client.ts";
-import { loadClient, median, runClient, startServer } from "./_load.ts";
+import {
+  loadClient,
+  LOOPBACK_CHECKS,
+  median,
+  runClient,
+  startServer,
+} from "./_load.ts";
 import { SERVERS } from "./loopback.ts";
-import { fmt, runMain } from "./_process.ts";
+import {
+  fmt,
+  markdownTable,
+  parseFlags,
+  runMain,
+  writeReport,
+} from "./_process.ts";
 
 const BASELINE = "raw";
 
-interface Options {
-  duration: number;
-  warmup: number;
-  connections: number;
-  inflight: number;
-  size: number;
-  rounds: number;
-  client: "auto" | "c" | "deno";
-  servers: string[];
-  out: string;
-}
+const DEFAULTS = {
+  duration: 4,
+  warmup: 1,
+  connections: 50,
+  inflight: 16,
+  size: 64,
+  rounds: 5,
+  client: "auto" as "auto" | "c" | "deno",
+  servers: ["torsion", "line", "netstring", "int32", "raw-int32"],
+  out: "bench/results/loopback_paired.json",
+};
+type Options = typeof DEFAULTS;
 
 function parseOptions(args: string[]): Options {
-  const options: Options = {
-    duration: 4,
-    warmup: 1,
-    connections: 50,
-    inflight: 16,
-    size: 64,
-    rounds: 5,
-    client: "auto",
-    servers: ["torsion", "line", "netstring", "int32", "raw-int32"],
-    out: "bench/results/loopback_paired.json",
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = args[++i];
-    if (value === undefined) throw new TypeError(`Missing value for ${arg}`);
-    const num = (): number => {
-      const n = Number(value);
-      if (!(n > 0)) throw new RangeError(`Invalid value for ${arg}: ${value}`);
-      return n;
-    };
-    switch (arg) {
-      case "--duration":
-        options.duration = num();
-        break;
-      case "--warmup":
-        options.warmup = Number(value) === 0 ? 0 : num();
-        break;
-      case "--connections":
-        options.connections = num();
-        break;
-      case "--inflight":
-        options.inflight = num();
-        break;
-      case "--size":
-        options.size = num();
-        break;
-      case "--rounds":
-        options.rounds = num();
-        break;
-      case "--client":
-        if (value !== "auto" && value !== "c" && value !== "deno") {
-          throw new TypeError(`Invalid value for --client: ${value}`);
-        }
-        options.client = value;
-        break;
-      case "--servers":
-        options.servers = value.split(",");
-        for (const name of options.servers) {
-          if (name === BASELINE || !SERVERS.some((s) => s.name === name)) {
-            throw new TypeError(`Unknown server to pair with raw: ${name}`);
-          }
-        }
-        break;
-      case "--out":
-        options.out = value;
-        break;
-      default:
-        throw new TypeError(`Unknown option: ${arg}`);
-    }
-  }
-  return options;
+  return parseFlags(args, DEFAULTS, {
+    ...LOOPBACK_CHECKS,
+    servers: (names) =>
+      names.every((n) => n !== BASELINE && SERVERS.some((s) => s.name === n)),
+  });
 }
 
 /** One paired run: a server and the baseline, loaded at the same time. */
@@ -160,16 +117,7 @@ function table(summaries: PairedSummary[]): string {
     `${fmt(s.serverCpu * 100)}% / ${fmt(s.baselineCpu * 100)}%`,
     `${fmt(s.serverCpuUsPerRequest, 3)} / ${fmt(s.baselineCpuUsPerRequest, 3)}`,
   ]);
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => r[i].length))
-  );
-  const line = (cells: string[]): string =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  return [
-    line(header),
-    line(widths.map((w) => "-".repeat(w))),
-    ...rows.map(line),
-  ].join("\n");
+  return markdownTable(header, rows);
 }
 
 async function main(options: Options): Promise<void> {
@@ -238,13 +186,7 @@ async function main(options: Options): Promise<void> {
       summary: summaries,
       runs,
     };
-    const outDir = options.out.slice(0, options.out.lastIndexOf("/"));
-    if (outDir) await Deno.mkdir(outDir, { recursive: true });
-    await Deno.writeTextFile(
-      options.out,
-      JSON.stringify(report, null, 2) + "\n",
-    );
-    console.log(`results written to ${options.out}`);
+    await writeReport(options.out, report);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

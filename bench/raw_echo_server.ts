@@ -16,6 +16,8 @@
  * @module
  */
 
+import { closeQuietly, serveRaw } from "./_raw_server.ts";
+
 interface Options {
   port: number;
   buffer: number;
@@ -53,11 +55,7 @@ async function copyLoop(conn: Deno.Conn, size: number): Promise<void> {
   } catch {
     // The peer went away: nothing to report in a benchmark.
   } finally {
-    try {
-      conn.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(conn);
   }
 }
 
@@ -71,22 +69,9 @@ async function copyStreams(conn: Deno.Conn): Promise<void> {
 
 if (import.meta.main) {
   const options = parseOptions(Deno.args);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: options.port });
-  const addr = listener.addr as Deno.NetAddr;
-  console.log(`listening on tcp:${addr.port}:interface=${addr.hostname}`);
-  const stop = (): void => {
-    try {
-      listener.close();
-    } catch {
-      // Already closed.
-    }
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
-  for await (const conn of listener) {
-    conn.setNoDelay(true);
-    if (options.readable) copyStreams(conn);
-    else copyLoop(conn, options.buffer);
-  }
+  await serveRaw(
+    options.port,
+    (conn) =>
+      options.readable ? copyStreams(conn) : copyLoop(conn, options.buffer),
+  );
 }

@@ -15,6 +15,9 @@
  * @module
  */
 
+import { parseFlags } from "./_process.ts";
+import { closeQuietly, serveRaw } from "./_raw_server.ts";
+
 // Frames up to this size; a longer one closes the connection.
 const MAX_FRAME = 60 * 1024;
 
@@ -59,35 +62,11 @@ async function echoLoop(conn: Deno.Conn): Promise<void> {
   } catch {
     // The peer went away, or sent a frame too long: nothing to report here.
   } finally {
-    try {
-      conn.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(conn);
   }
 }
 
 if (import.meta.main) {
-  const at = Deno.args.indexOf("--port");
-  const port = at === -1 ? 0 : Number(Deno.args[at + 1]);
-  if (!Number.isInteger(port) || port < 0) {
-    throw new TypeError(`Invalid value for --port: ${Deno.args[at + 1]}`);
-  }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
-  const addr = listener.addr as Deno.NetAddr;
-  console.log(`listening on tcp:${addr.port}:interface=${addr.hostname}`);
-  const stop = (): void => {
-    try {
-      listener.close();
-    } catch {
-      // Already closed.
-    }
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
-  for await (const conn of listener) {
-    conn.setNoDelay(true);
-    echoLoop(conn);
-  }
+  const { port } = parseFlags(Deno.args, { port: 0 });
+  await serveRaw(port, echoLoop);
 }

@@ -28,7 +28,13 @@
 import { Factory } from "../protocols/factory.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import { cpuSeconds, machineBusySeconds } from "./load_client.ts";
-import { deno, root, waitForQuiet } from "./_process.ts";
+import {
+  deno,
+  parseFlags,
+  root,
+  waitForQuiet,
+  writeReport,
+} from "./_process.ts";
 import { loadClient } from "./_load.ts";
 import type { LoadResult } from "./load_client.ts";
 
@@ -69,35 +75,14 @@ const DEFAULTS = {
   work: 0,
 };
 type Options = typeof DEFAULTS;
-const NUMERIC = Object.keys(DEFAULTS).filter((key) =>
-  typeof DEFAULTS[key as keyof Options] === "number"
-);
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { ...DEFAULTS };
-  for (let i = 0; i < args.length; i += 2) {
-    const [arg, value] = [args[i], args[i + 1]];
-    if (value === undefined) throw new TypeError(`Missing value for ${arg}`);
-    const num = Number(value);
-    const key = arg.slice(2).replace(/-o/g, "O"); // --max-other → maxOther
-    if (arg === "--configs") {
-      options.configs = value.split(",");
-      if (!options.configs.every((c) => c === "single" || /^\d+$/.test(c))) {
-        throw new TypeError(`Invalid value for --configs: ${value}`);
-      }
-    } else if (arg === "--client" && ["auto", "c", "deno"].includes(value)) {
-      options.client = value as Options["client"];
-    } else if (arg === "--pin" && (value === "none" || value === "client")) {
-      options.pin = value;
-    } else if (arg === "--out") {
-      options.out = value;
-    } else if (NUMERIC.includes(key) && num >= 0) {
-      (options as unknown as Record<string, number>)[key] = num;
-    } else {
-      throw new TypeError(`Unknown option or bad value: ${arg} ${value}`);
-    }
-  }
-  return options;
+  return parseFlags(args, DEFAULTS, {
+    configs: (configs) =>
+      configs.every((c) => c === "single" || /^\d+$/.test(c)),
+    client: (client) => ["auto", "c", "deno"].includes(client),
+    pin: (pin) => pin === "none" || pin === "client",
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -342,13 +327,7 @@ async function main(options: Options): Promise<void> {
       summary: rows,
       runs,
     };
-    const outDir = options.out.slice(0, options.out.lastIndexOf("/"));
-    if (outDir) await Deno.mkdir(outDir, { recursive: true });
-    await Deno.writeTextFile(
-      options.out,
-      JSON.stringify(report, null, 2) + "\n",
-    );
-    console.log(`results written to ${options.out}`);
+    await writeReport(options.out, report);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
