@@ -16,6 +16,7 @@ const MAX_BATCH = 64 * 1024;
 // pool: the same few buffers stay warm in the cache, where fresh memory per
 // flush (and its zero-filling) cost the kernel and the allocator time.
 const SMALL_WRITE = 512;
+const encoder = new TextEncoder();
 const TAIL_SIZE = 4 * 1024;
 const MAX_POOLED_TAILS = 64;
 const tailPool: ArrayBuffer[] = [];
@@ -37,6 +38,15 @@ function recycle(bytes: Uint8Array): void {
   if (tailBuffers.has(buffer) && tailPool.length < MAX_POOLED_TAILS) {
     tailPool.push(buffer as ArrayBuffer);
   }
+}
+
+// Copy `bytes` into `tail` at `at`; returns the offset after them. A call to
+// set() costs more than copying a few bytes by hand.
+function copyInto(tail: Uint8Array, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n <= 8) { for (let i = 0; i < n; i++) tail[at + i] = bytes[i]; }
+  else tail.set(bytes, at);
+  return at + n;
 }
 
 export interface WriteBufferOptions {
@@ -104,23 +114,82 @@ export class WriteBuffer {
         this.#closeTail();
         tail = this.#tail = newTail();
       }
-      const at = this.#tailUsed;
-      // A call to set() costs more than copying a few bytes by hand.
-      if (n <= 8) { for (let i = 0; i < n; i++) tail[at + i] = bytes[i]; }
-      else tail.set(bytes, at);
-      this.#tailUsed = at + n;
+      this.#tailUsed = copyInto(tail, this.#tailUsed, bytes);
     }
     this.#buffered += n;
-    if (!this.#full && this.#buffered > this.highWaterMark) {
-      this.#full = true;
-      if (this.#producer !== null && this.#streaming && !this.#producerPaused) {
-        this.#producerPaused = true;
-        this.callProducer(() => this.#producer?.pauseProducing?.());
-        // The producer may have closed the connection: no more hooks then.
-        if (this.#dead) return;
-      }
-      this.#options.onFull?.();
+    if (!this.#full && this.#buffered > this.highWaterMark) this.#becameFull();
+    this.flushSoon();
+  }
+
+  // The buffer rose above the high-water mark: pause a streaming producer
+  // and tell the protocol.
+  #becameFull(): void {
+    this.#full = true;
+    if (this.#producer !== null && this.#streaming && !this.#producerPaused) {
+      this.#producerPaused = true;
+      this.callProducer(() => this.#producer?.pauseProducing?.());
+      // The producer may have closed the connection: no more hooks then.
+      if (this.#dead) return;
     }
+    this.#options.onFull?.();
+  }
+
+  /**
+   * Queue `text` as UTF-8. A short string is encoded straight into the open
+   * tail, without an array of its own (4 times cheaper than `encode` for a
+   * 60-character line).
+   */
+  writeString(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    const most = text.length * 3;
+    if (most > SMALL_WRITE || this.#dead) {
+      return this.write(encoder.encode(text));
+    }
+    if (most === 0) return;
+    let tail = this.#tail;
+    let at = this.#tailUsed;
+    if (tail === null || at + most > tail.length) {
+      this.#closeTail();
+      tail = this.#tail = newTail();
+      at = 0;
+    }
+    const n = encoder.encodeInto(text, tail.subarray(at)).written;
+    this.#tailUsed = at + n;
+    this.#buffered += n;
+    if (!this.#full && this.#buffered > this.highWaterMark) this.#becameFull();
+    this.flushSoon();
+  }
+
+  /**
+   * Queue `head`, `payload` and `trailer` (when not null), in order: what
+   * `write` does for each, with one pass of bookkeeping.
+   */
+  writeParts(
+    head: Uint8Array,
+    payload: Uint8Array,
+    trailer: Uint8Array | null,
+  ): void {
+    const n = head.length + payload.length +
+      (trailer === null ? 0 : trailer.length);
+    if (this.#dead || n > SMALL_WRITE) {
+      this.write(head);
+      this.write(payload);
+      if (trailer !== null) this.write(trailer);
+      return;
+    }
+    let tail = this.#tail;
+    let at = this.#tailUsed;
+    if (tail === null || at + n > tail.length) {
+      this.#closeTail();
+      tail = this.#tail = newTail();
+      at = 0;
+    }
+    at = copyInto(tail, at, head);
+    at = copyInto(tail, at, payload);
+    if (trailer !== null) at = copyInto(tail, at, trailer);
+    this.#tailUsed = at;
+    this.#buffered += n;
+    if (!this.#full && this.#buffered > this.highWaterMark) this.#becameFull();
     this.flushSoon();
   }
 

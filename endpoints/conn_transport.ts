@@ -18,7 +18,7 @@
  * @module
  */
 
-import { toBytes } from "../protocols/_encode.ts";
+import { badData } from "../protocols/_encode.ts";
 import {
   ConnectionAborted,
   type ConnectionClosed,
@@ -38,6 +38,7 @@ import type {
   Transport,
 } from "../protocols/transport.ts";
 import { copyBytes, MAX_SLAB_BYTES } from "../protocols/_slab.ts";
+import { writeParts } from "../protocols/_write_parts.ts";
 import { WriteBuffer } from "./_write_buffer.ts";
 import { peerAddr } from "./_peer_addr.ts";
 
@@ -247,10 +248,14 @@ export class ConnTransport implements Transport {
    * Queue bytes for the peer; ignored once the write side is shut or closed.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @throws {TypeError} When `data` is neither bytes nor a string.
    */
   write(data: Uint8Array | string): void {
+    const text = typeof data === "string";
+    if (!text && !(data instanceof Uint8Array)) throw badData(data);
     if (this.#state === "closed" || this.#writeShut) return;
-    this.#buffer.write(toBytes(data));
+    if (text) this.#buffer.writeString(data);
+    else this.#buffer.write(data);
   }
 
   /**
@@ -260,6 +265,23 @@ export class ConnTransport implements Transport {
    */
   writeSequence(chunks: Iterable<Uint8Array | string>): void {
     for (const chunk of chunks) this.write(chunk);
+  }
+
+  /**
+   * Queue a framed message: `head`, `payload`, then `trailer` (when not
+   * null). The framing receivers' senders use it.
+   *
+   * @param head The frame's head (a length prefix).
+   * @param payload The payload.
+   * @param trailer The frame's trailer (a delimiter), or null.
+   */
+  [writeParts](
+    head: Uint8Array,
+    payload: Uint8Array,
+    trailer: Uint8Array | null,
+  ): void {
+    if (this.#state === "closed" || this.#writeShut) return;
+    this.#buffer.writeParts(head, payload, trailer);
   }
 
   /**

@@ -13,7 +13,9 @@ import { allocBytes } from "./_slab.ts";
 import { checkMaxLength, DEFAULT_MAX_LENGTH } from "./_framing.ts";
 import { LengthLimitExceededError } from "./length_limit_exceeded_error.ts";
 import { StringTooLongError } from "./string_too_long_error.ts";
+import type { Transport } from "./transport.ts";
 import { TruncatedFrameError } from "./truncated_frame_error.ts";
+import { sendParts } from "./_write_parts.ts";
 
 /** The prefix sizes supported, in bytes. */
 export type PrefixLength = 1 | 2 | 4;
@@ -92,8 +94,19 @@ export class IntNParser {
     let length = this.#length;
     if (length < 0) {
       const prefixLength = this.prefixLength;
-      if (queue.length < prefixLength) return undefined;
-      length = queue.peekUint(prefixLength);
+      const head = queue.head;
+      const at = queue.headOffset;
+      const start = at + prefixLength;
+      if (start <= head.length) {
+        length = readPrefix(head, at, prefixLength);
+        // The usual case: the whole frame is in the first chunk held, and
+        // is cut out of it with one update of the queue.
+        if (length <= this.#maxLength && start + length <= head.length) {
+          queue.skip(prefixLength + length);
+          return head.subarray(start, start + length);
+        }
+      } else if (queue.length < prefixLength) return undefined;
+      else length = queue.peekUint(prefixLength);
       if (length > this.#maxLength) {
         this.#queue.clear();
         this.#error = new LengthLimitExceededError(length, this.#maxLength);
@@ -118,6 +131,20 @@ export class IntNParser {
     const pending = this.pendingLength;
     if (pending > 0) throw new TruncatedFrameError(pending);
   }
+}
+
+// The `prefixLength`-byte big-endian length at `bytes[at]` (all there).
+function readPrefix(
+  bytes: Uint8Array,
+  at: number,
+  prefixLength: PrefixLength,
+): number {
+  if (prefixLength === 4) {
+    return bytes[at] * 0x1000000 +
+      ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]);
+  }
+  if (prefixLength === 2) return (bytes[at] << 8) | bytes[at + 1];
+  return bytes[at];
 }
 
 // The largest length each prefix can hold.
@@ -190,16 +217,23 @@ function prefixBytes(length: number, prefixLength: PrefixLength): Uint8Array {
 }
 
 /**
- * A string as the pieces to write, the payload uncopied: prefix, payload.
+ * Send `data` to `transport` with its length prefix, the payload uncopied.
  *
- * @throws {StringTooLongError} The prefix cannot hold the length.
+ * @throws {StringTooLongError} The prefix cannot hold the length; nothing
+ * is written.
  */
-export function intNParts(
+export function sendIntN(
+  transport: Transport,
   data: Uint8Array | string,
   prefixLength: PrefixLength,
-): Uint8Array[] {
+): void {
   const payload = prefixedPayload(data, prefixLength);
-  return [prefixBytes(payload.length, prefixLength), payload];
+  sendParts(
+    transport,
+    prefixBytes(payload.length, prefixLength),
+    payload,
+    null,
+  );
 }
 
 /**

@@ -22,6 +22,8 @@
 import { ByteQueue } from "./_byte_queue.ts";
 import { checkMaxLength } from "./_framing.ts";
 import { LineTooLongError } from "./line_too_long_error.ts";
+import type { Transport } from "./transport.ts";
+import { sendParts } from "./_write_parts.ts";
 
 const EMPTY = new Uint8Array(0);
 const NO_WORDS = new Uint32Array(0);
@@ -48,18 +50,15 @@ export function decodeLine(line: Uint8Array): string {
   return decoder.decode(line);
 }
 
-/**
- * A line and its delimiter as the pieces to write (no copy of the line): the
- * transport sends the pieces of one tick in one write anyway.
- */
-export function lineParts(
+/** Send `line` and its delimiter to `transport`, the line uncopied. */
+export function sendLineTo(
+  transport: Transport,
   line: string | Uint8Array,
   delimiter: string | Uint8Array,
-): (string | Uint8Array)[] {
+): void {
   if (typeof line === "string" && typeof delimiter === "string") {
-    return [line + delimiter];
-  }
-  return [lineBytes(line), sendDelimiter(delimiter)];
+    transport.write(line + delimiter);
+  } else sendParts(transport, lineBytes(line), sendDelimiter(delimiter), null);
 }
 
 // The bytes of the last string delimiter sent: encoding it per line would

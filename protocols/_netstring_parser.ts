@@ -14,6 +14,8 @@ import { allocBytes } from "./_slab.ts";
 import { checkMaxLength, DEFAULT_MAX_LENGTH } from "./_framing.ts";
 import { NetstringParseError } from "./netstring_parse_error.ts";
 import { TruncatedFrameError } from "./truncated_frame_error.ts";
+import type { Transport } from "./transport.ts";
+import { sendParts } from "./_write_parts.ts";
 
 const COLON = 0x3a;
 const COMMA = 0x2c;
@@ -89,6 +91,10 @@ export class NetstringParser {
    */
   next(): Uint8Array | undefined {
     const queue = this.#queue;
+    if (this.#state === LENGTH && this.#digits === 0) {
+      const frame = this.#nextInHead();
+      if (frame !== undefined) return frame;
+    }
     if (this.#state === LENGTH) {
       const available = queue.length;
       let digits = this.#digits;
@@ -145,6 +151,39 @@ export class NetstringParser {
       return payload;
     }
     throw this.#error;
+  }
+
+  // The usual case: a whole well-formed netstring at the start of the first
+  // chunk held, cut out of it with one update of the queue; else undefined,
+  // and nothing consumed (the general path then parses, or reports what is
+  // wrong).
+  #nextInHead(): Uint8Array | undefined {
+    const queue = this.#queue;
+    const head = queue.head;
+    const start = queue.headOffset;
+    const max = this.#maxLength;
+    let at = start;
+    let length = 0;
+    // At most as many digits as the limit has, and no leading zero.
+    const first = head[at];
+    if (first === ZERO) {
+      if (head[at + 1] !== COLON) return undefined;
+      at++;
+    } else {
+      for (; at < head.length; at++) {
+        const byte = head[at];
+        if (byte < ZERO || byte > NINE) break;
+        length = length * 10 + (byte - ZERO);
+        if (length > max) return undefined;
+      }
+      if (at === start) return undefined;
+    }
+    if (head[at] !== COLON) return undefined;
+    const payload = at + 1;
+    const end = payload + length;
+    if (end >= head.length || head[end] !== COMMA) return undefined;
+    queue.skip(end + 1 - start);
+    return head.subarray(payload, end);
   }
 
   /**
@@ -207,10 +246,13 @@ function headBytes(length: number): Uint8Array {
   return head;
 }
 
-/** A netstring as the pieces to write, the payload uncopied: `5:`, payload, `,`. */
-export function netstringParts(data: Uint8Array | string): Uint8Array[] {
+/** Send `data` to `transport` as a netstring, the payload uncopied. */
+export function sendNetstring(
+  transport: Transport,
+  data: Uint8Array | string,
+): void {
   const payload = netstringPayload(data);
-  return [headBytes(payload.length), payload, COMMA_BYTES];
+  sendParts(transport, headBytes(payload.length), payload, COMMA_BYTES);
 }
 
 /** Frame `data` as a netstring, in one new array. */

@@ -67,7 +67,7 @@
 
 import { FrameDelivery } from "./_frame_delivery.ts";
 import { connectedTransport } from "./_framing.ts";
-import { IntNParser, intNParts } from "./_int_n_parser.ts";
+import { IntNParser, sendIntN } from "./_int_n_parser.ts";
 import { LengthLimitExceededError } from "./length_limit_exceeded_error.ts";
 import { Protocol } from "./protocol.ts";
 
@@ -220,9 +220,7 @@ export class IntNStringReceiver extends Protocol {
    * ```
    */
   sendString(data: Uint8Array | string): void {
-    connectedTransport(this).writeSequence(
-      intNParts(data, this.prefixLength),
-    );
+    sendIntN(connectedTransport(this), data, this.prefixLength);
   }
 
   /**

@@ -21,7 +21,7 @@
 
 import { connectedTransport } from "./_framing.ts";
 import { attachLineDelivery, type LineDelivery } from "./_line_delivery.ts";
-import { decodeLine, lineParts } from "./_line_parser.ts";
+import { decodeLine, sendLineTo } from "./_line_parser.ts";
 import { Protocol } from "./protocol.ts";
 
 /**
@@ -196,7 +196,7 @@ export class LineOnlyReceiver extends Protocol {
    * ```
    */
   sendLine(line: string | Uint8Array): void {
-    connectedTransport(this).writeSequence(lineParts(line, this.delimiter));
+    sendLineTo(connectedTransport(this), line, this.delimiter);
   }
 
   /**

@@ -61,7 +61,7 @@
 
 import { FrameDelivery } from "./_frame_delivery.ts";
 import { connectedTransport } from "./_framing.ts";
-import { NetstringParser, netstringParts } from "./_netstring_parser.ts";
+import { NetstringParser, sendNetstring } from "./_netstring_parser.ts";
 import { NetstringParseError } from "./netstring_parse_error.ts";
 import { Protocol } from "./protocol.ts";
 
@@ -204,7 +204,7 @@ export class NetstringReceiver extends Protocol {
    * ```
    */
   sendString(data: Uint8Array | string): void {
-    connectedTransport(this).writeSequence(netstringParts(data));
+    sendNetstring(connectedTransport(this), data);
   }
 
   /**

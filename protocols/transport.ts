@@ -127,6 +127,8 @@ export interface Transport {
    *
    * @param data The bytes or text to send.
    *
+   * @throws {TypeError} When `data` is neither bytes nor a string.
+   *
    * @example Text and bytes
    * ```ts
    * import assert from "node:assert/strict";

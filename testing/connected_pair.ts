@@ -12,7 +12,7 @@
  * @module
  */
 
-import { toBytes } from "../protocols/_encode.ts";
+import { badData, toBytes } from "../protocols/_encode.ts";
 import {
   ConnectionAborted,
   type ConnectionClosed,
@@ -205,8 +205,12 @@ export class PairTransport implements Transport {
    * Ignored once closed or once end-of-stream was sent.
    *
    * @param data Bytes, or a string sent as UTF-8.
+   * @throws {TypeError} When `data` is neither bytes nor a string.
    */
   write(data: Uint8Array | string): void {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw badData(data);
+    }
     if (this.disconnected || this.#eofSent) return;
     const bytes = typeof data === "string" ? toBytes(data) : data.slice();
     if (bytes.length === 0) return;

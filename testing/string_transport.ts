@@ -6,7 +6,7 @@
  * @module
  */
 
-import { toBytes } from "../protocols/_encode.ts";
+import { badData, toBytes } from "../protocols/_encode.ts";
 import type {
   LoseConnectionOptions,
   Producer,
@@ -184,8 +184,12 @@ export class StringTransport implements Transport {
    * Record bytes (strings as UTF-8). Ignored after `abortConnection`.
    *
    * @param data The bytes or text.
+   * @throws {TypeError} When `data` is neither bytes nor a string.
    */
   write(data: Uint8Array | string): void {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw badData(data);
+    }
     if (this.disconnected) return;
     // A copy, so that the caller may reuse its array (strings are fresh).
     const bytes = typeof data === "string" ? toBytes(data) : data.slice();

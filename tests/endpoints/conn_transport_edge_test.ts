@@ -12,6 +12,7 @@ import {
   ConnectionLost,
   ConnTransport,
   type ConnTransportOptions,
+  Int16StringReceiver,
   type Producer,
   Protocol,
 } from "../../mod.ts";
@@ -431,4 +432,49 @@ Deno.test({
     await settle();
     assert.equal(settled, true, "startTLS() never settles");
   },
+});
+
+Deno.test("ConnTransport: write refuses what is neither bytes nor a string with a TypeError, even once closed", async () => {
+  const { conn, transport } = start(new Protocol());
+  for (const bad of [42, null, undefined, [1, 2], new ArrayBuffer(2)]) {
+    assert.throws(
+      () => transport.write(bad as unknown as Uint8Array),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /^Data must be a Uint8Array or a string: /.test(error.message),
+    );
+  }
+  transport.write("ok");
+  await settle();
+  assert.deepEqual(conn.written.map((c) => [...c]), [[0x6f, 0x6b]]);
+  transport.abortConnection();
+  assert.throws(() => transport.write(7 as unknown as string), TypeError);
+});
+
+Deno.test("ConnTransport: framed senders and strings share one write; after loseWriteConnection they send nothing", async () => {
+  class Framed extends Int16StringReceiver {
+    override stringReceived(data: Uint8Array): void {
+      this.sendString(data); // the three-piece path of ConnTransport
+      this.transport!.write("é"); // encoded straight into the write buffer
+    }
+  }
+  const { conn, transport } = start(new Framed());
+  await settle();
+  conn.feed(new Uint8Array([0, 2, 0x68, 0x69, 0, 1, 0x21]));
+  await settle();
+  assert.deepEqual(
+    conn.written.map((c) => [...c]),
+    [[0, 2, 0x68, 0x69, 0xc3, 0xa9, 0, 1, 0x21, 0xc3, 0xa9]],
+  );
+  transport.loseWriteConnection();
+  await settle();
+  assert.equal(conn.writeClosed, true);
+  conn.feed(new Uint8Array([0, 1, 0x3f]));
+  await settle();
+  assert.equal(
+    conn.written.length,
+    1,
+    "nothing is written after the half-close",
+  );
+  transport.abortConnection();
 });

@@ -1,8 +1,9 @@
 // The write side of every transport (endpoints/_write_buffer.ts): small
 // writes are copied at once into a tail that leaves as one write, large ones
-// are queued as they are. Checked against a byte model under random writes,
-// partial socket writes and STARTTLS holds; and the flush timing: a
-// microtask, or the flushNow() that ends a deferFlush().
+// are queued as they are; short strings are encoded straight into the tail;
+// a framed message (writeParts) is its three pieces. Checked against a byte
+// model under random writes, partial socket writes and STARTTLS holds; and
+// the flush timing: a microtask, or the flushNow() that ends a deferFlush().
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -50,14 +51,26 @@ function socket(): Socket {
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-Deno.test("WriteBuffer: bytes leave in order, whatever the mix of sizes and partial writes", async () => {
+const encoder = new TextEncoder();
+
+Deno.test("WriteBuffer: bytes leave in order, whatever the mix of sizes, strings, framed messages and partial writes", async () => {
+  const size = fc.oneof(
+    fc.integer({ min: 0, max: 8 }),
+    fc.integer({ min: 9, max: 512 }),
+    fc.integer({ min: 513, max: 5000 }),
+  );
   const op = fc.oneof(
+    fc.record({ kind: fc.constant("write" as const), size }),
     fc.record({
-      kind: fc.constant("write" as const),
-      size: fc.oneof(
-        fc.integer({ min: 0, max: 8 }),
-        fc.integer({ min: 9, max: 512 }),
-        fc.integer({ min: 513, max: 5000 }),
+      kind: fc.constant("parts" as const),
+      sizes: fc.tuple(size, size, fc.option(size)),
+    }),
+    fc.record({
+      kind: fc.constant("text" as const),
+      text: fc.oneof(
+        fc.string({ unit: "grapheme", maxLength: 200 }),
+        fc.string({ unit: "binary", maxLength: 200 }),
+        fc.string({ maxLength: 600 }),
       ),
     }),
     fc.record({
@@ -72,11 +85,24 @@ Deno.test("WriteBuffer: bytes leave in order, whatever the mix of sizes and part
       const model: number[] = [];
       let stamp = 0;
       for (const o of ops) {
-        if (o.kind === "write") {
-          const bytes = new Uint8Array(o.size);
-          for (let i = 0; i < bytes.length; i++) bytes[i] = stamp++ & 0xff;
-          s.buffer.write(bytes);
+        const stamped = (n: number): Uint8Array => {
+          const bytes = new Uint8Array(n);
+          for (let i = 0; i < n; i++) bytes[i] = stamp++ & 0xff;
           model.push(...bytes);
+          return bytes;
+        };
+        if (o.kind === "write") {
+          s.buffer.write(stamped(o.size));
+        } else if (o.kind === "parts") {
+          const [head, payload, trailer] = o.sizes;
+          s.buffer.writeParts(
+            stamped(head),
+            stamped(payload),
+            trailer === null ? null : stamped(trailer),
+          );
+        } else if (o.kind === "text") {
+          s.buffer.writeString(o.text);
+          model.push(...encoder.encode(o.text));
         } else if (o.kind === "complete") {
           const write = s.pending.shift();
           if (write === undefined) continue;
@@ -181,4 +207,30 @@ Deno.test("WriteBuffer: clear drops the tail and the queue", async () => {
   s.buffer.write(new Uint8Array(1));
   await tick();
   assert.equal(s.pending.length, 0);
+});
+
+Deno.test("WriteBuffer: a framed message and a short string join the tail; a long one is queued", async () => {
+  const s = socket();
+  const head = new Uint8Array([0, 3]);
+  const payload = new Uint8Array([1, 2, 3]);
+  s.buffer.writeParts(head, payload, new Uint8Array([44]));
+  s.buffer.writeString("hé");
+  s.buffer.writeParts(head, payload, null);
+  head[0] = 9; // too late: the pieces were copied
+  assert.equal(s.buffer.bufferedAmount, 6 + 3 + 5);
+  await tick();
+  assert.equal(s.pending.length, 1);
+  assert.deepEqual(
+    [...s.pending[0].bytes],
+    [0, 3, 1, 2, 3, 44, 0x68, 0xc3, 0xa9, 0, 3, 1, 2, 3],
+  );
+  s.pending.shift()!.resolve(14);
+  await tick();
+  const long = new Uint8Array(600).fill(7);
+  s.buffer.writeParts(head, long, null);
+  s.buffer.writeString("x".repeat(200)); // up to 600 bytes: encoded apart
+  await tick();
+  const sent = s.pending.shift()!.bytes;
+  assert.equal(sent.length, 2 + 600 + 200);
+  assert.deepEqual([...sent.subarray(0, 3)], [9, 3, 7]);
 });

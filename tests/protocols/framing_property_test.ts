@@ -8,13 +8,14 @@ import fc from "fast-check";
 import {
   encodeIntN,
   IntNParser,
-  intNParts,
+  sendIntN,
 } from "../../protocols/_int_n_parser.ts";
 import {
   encodeNetstring,
   NetstringParser,
-  netstringParts,
+  sendNetstring,
 } from "../../protocols/_netstring_parser.ts";
+import { writeParts } from "../../protocols/_write_parts.ts";
 import { IntNStringReceiver } from "../../protocols/int_n_string_receiver.ts";
 import { IntNDecoderStream } from "../../protocols/int_n_streams.ts";
 import { LengthLimitExceededError } from "../../protocols/length_limit_exceeded_error.ts";
@@ -402,10 +403,27 @@ Deno.test("Netstring: a length of any size is refused within digits(MAX_LENGTH) 
   );
 });
 
+// A transport with the three-piece write ConnTransport has: it records how
+// often that path was taken, and writes the pieces in order.
+class PartsTransport extends StringTransport {
+  partsWrites = 0;
+  [writeParts](
+    head: Uint8Array,
+    payload: Uint8Array,
+    trailer: Uint8Array | null,
+  ): void {
+    this.partsWrites++;
+    this.write(head);
+    this.write(payload);
+    if (trailer !== null) this.write(trailer);
+  }
+}
+
 // The senders write pieces whose small heads are made once and shared (a
 // cache below 256): whatever the order of lengths, on both sides of that
-// boundary, the pieces say exactly what the one-array encoders say.
-Deno.test("Senders: the pieces of any frame equal its one-array encoding, cached heads included", () => {
+// boundary, what they send says exactly what the one-array encoders say,
+// through a transport's three-piece write or through writeSequence.
+Deno.test("Senders: what any frame sends equals its one-array encoding, cached heads included", () => {
   const lengths = fc.array(
     fc.oneof(
       fc.integer({ min: 0, max: 300 }),
@@ -413,19 +431,27 @@ Deno.test("Senders: the pieces of any frame equal its one-array encoding, cached
     ),
     { minLength: 1, maxLength: 30 },
   );
+  const sent = (send: (transport: StringTransport) => void): Uint8Array[] => {
+    const plain = new StringTransport();
+    const parts = new PartsTransport();
+    send(plain);
+    send(parts);
+    assert.equal(parts.partsWrites, 1);
+    return [plain.value(), parts.value()];
+  };
   fc.assert(
     fc.property(lengths, prefixLengths, (sizes, prefixLength) => {
       for (const size of sizes) {
         const payload = new Uint8Array(size).fill(size & 0xff);
-        assert.deepEqual(
-          concat(netstringParts(payload)),
-          encodeNetstring(payload),
-        );
+        const netstring = encodeNetstring(payload);
+        for (const bytes of sent((t) => sendNetstring(t, payload))) {
+          assert.deepEqual(bytes, netstring);
+        }
         if (size <= 2 ** (8 * prefixLength) - 1) {
-          assert.deepEqual(
-            concat(intNParts(payload, prefixLength)),
-            encodeIntN(payload, prefixLength),
-          );
+          const framed = encodeIntN(payload, prefixLength);
+          for (const bytes of sent((t) => sendIntN(t, payload, prefixLength))) {
+            assert.deepEqual(bytes, framed);
+          }
         }
       }
     }),

@@ -979,3 +979,11 @@ Deno.test("connectedPair: property: bytes arrive intact and in order whatever th
     }),
   );
 });
+
+Deno.test("connectedPair: write refuses what is neither bytes nor a string", () => {
+  const p = connectedPair(new Protocol(), new Protocol());
+  assert.throws(
+    () => p.server.transport!.write(42 as unknown as string),
+    /^TypeError: Data must be a Uint8Array or a string: number$/,
+  );
+});

@@ -355,3 +355,16 @@ Deno.test("StringTransport: many small writes are recorded in order", () => {
   }
   assert.deepEqual(t.value(), new Uint8Array(expected));
 });
+
+Deno.test("StringTransport: write refuses what is neither bytes nor a string, as ConnTransport does", () => {
+  const transport = new StringTransport();
+  assert.throws(
+    () => transport.write(42 as unknown as string),
+    /^TypeError: Data must be a Uint8Array or a string: number$/,
+  );
+  assert.throws(
+    () => transport.write(null as unknown as string),
+    /^TypeError: Data must be a Uint8Array or a string: null$/,
+  );
+  assert.equal(transport.value().length, 0);
+});
