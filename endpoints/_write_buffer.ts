@@ -19,24 +19,25 @@ const SMALL_WRITE = 512;
 const encoder = new TextEncoder();
 const TAIL_SIZE = 4 * 1024;
 const MAX_POOLED_TAILS = 64;
-const tailPool: ArrayBuffer[] = [];
-// Every tail's buffer: what is written from one of these is a tail's bytes.
-const tailBuffers = new WeakSet<ArrayBufferLike>();
+const tailPool: Uint8Array[] = [];
+// Every tail, by its buffer: what is written from one of these is a tail's
+// bytes, and goes back to the pool as the whole tail (no new view per flush).
+const tails = new WeakMap<ArrayBufferLike, Uint8Array>();
 
 function newTail(): Uint8Array {
-  let buffer = tailPool.pop();
-  if (buffer === undefined) {
-    buffer = new ArrayBuffer(TAIL_SIZE);
-    tailBuffers.add(buffer);
+  let tail = tailPool.pop();
+  if (tail === undefined) {
+    tail = new Uint8Array(TAIL_SIZE);
+    tails.set(tail.buffer, tail);
   }
-  return new Uint8Array(buffer);
+  return tail;
 }
 
 // Once nothing reads `bytes` any more: if they are a tail's, pool the tail.
 function recycle(bytes: Uint8Array): void {
-  const buffer = bytes.buffer;
-  if (tailBuffers.has(buffer) && tailPool.length < MAX_POOLED_TAILS) {
-    tailPool.push(buffer as ArrayBuffer);
+  const tail = tails.get(bytes.buffer);
+  if (tail !== undefined && tailPool.length < MAX_POOLED_TAILS) {
+    tailPool.push(tail);
   }
 }
 
@@ -77,6 +78,9 @@ export class WriteBuffer {
   #tailUsed = 0;
   #buffered = 0;
   #flushing = false;
+  // The write in flight and how much of it the socket has taken.
+  #batch: Uint8Array | null = null;
+  #batchSent = 0;
   #scheduled = false;
   #deferred = false;
   #full = false;
@@ -301,32 +305,24 @@ export class WriteBuffer {
     }
   }
 
-  async #flush(): Promise<void> {
+  // One write at a time: #send hands the batch to the socket, #onWritten
+  // goes on with the rest of it, then with the next batch (#writeNext); the
+  // last one ends the flush. Callbacks rather than an async function: no
+  // generator and promise of its own per flush.
+  #flush(): void {
     this.#scheduled = false;
     if (this.#dead) return;
     this.#flushing = true;
-    try {
-      while (this.#holdCount !== 0 && this.#hasQueued()) {
-        const batch = this.#takeBatch();
-        let offset = 0;
-        while (offset < batch.length) {
-          const n = await this.#options.write(
-            offset === 0 ? batch : batch.subarray(offset),
-          );
-          if (this.#dead) return;
-          offset += n;
-          this.#buffered -= n;
-          this.#options.onSent?.(n);
-          this.#checkLowWater();
-        }
-        recycle(batch);
-      }
-    } catch (error) {
-      if (!this.#dead) this.#options.onError(error);
-      return;
-    } finally {
-      this.#flushing = false;
+    this.#writeNext();
+  }
+
+  #writeNext(): void {
+    if (this.#holdCount !== 0 && this.#hasQueued()) {
+      const batch = this.#batch = this.#takeBatch();
+      this.#batchSent = 0;
+      return this.#send(batch);
     }
+    this.#flushing = false;
     if (this.#holdCount === 0) return this.#heldEmpty();
     if (this.#producer !== null && !this.#streaming) {
       const producer = this.#producer;
@@ -334,6 +330,44 @@ export class WriteBuffer {
       if (this.#hasQueued()) return this.flushSoon();
     }
     this.#options.onEmpty();
+  }
+
+  #send(bytes: Uint8Array): void {
+    let written: Promise<number>;
+    try {
+      written = this.#options.write(bytes);
+    } catch (error) {
+      return this.#onWriteFailed(error);
+    }
+    written.then(this.#onWritten, this.#onWriteFailed);
+  }
+
+  #onWritten = (n: number): void => {
+    if (this.#dead) return this.#stopFlushing();
+    const batch = this.#batch!;
+    this.#batchSent += n;
+    this.#buffered -= n;
+    this.#options.onSent?.(n);
+    this.#checkLowWater();
+    // bufferDrained, or the producer it resumed, may have closed the
+    // connection: nothing more is written then.
+    if (this.#dead) return this.#stopFlushing();
+    if (this.#batchSent < batch.length) {
+      return this.#send(batch.subarray(this.#batchSent));
+    }
+    this.#batch = null;
+    recycle(batch);
+    this.#writeNext();
+  };
+
+  #onWriteFailed = (error: unknown): void => {
+    this.#stopFlushing();
+    if (!this.#dead) this.#options.onError(error);
+  };
+
+  #stopFlushing(): void {
+    this.#flushing = false;
+    this.#batch = null;
   }
 
   #checkLowWater(): void {

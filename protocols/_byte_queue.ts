@@ -168,7 +168,10 @@ export class ByteQueue {
       this.#head++;
     }
     if (this.#head === this.#chunks.length) {
-      this.#chunks = [];
+      // Emptied (after most reads): pop rather than `= []` or `length = 0`,
+      // which both allocate a new backing store for the next push.
+      const chunks = this.#chunks;
+      while (chunks.length > 0) chunks.pop();
       this.#head = 0;
       this.#offset = 0;
     } else if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
