@@ -107,20 +107,6 @@ export class ByteQueue {
   }
 
   /**
-   * The chunk the next byte is in (empty when nothing is held), for a
-   * parser's fast path: bytes `headOffset` to its end come first. Read
-   * only; consume them with `skip` or `take`.
-   */
-  get head(): Uint8Array {
-    return this.#length === 0 ? EMPTY : this.#chunks[this.#head];
-  }
-
-  /** Where the bytes held start in `head`. */
-  get headOffset(): number {
-    return this.#offset;
-  }
-
-  /**
    * The first `n` bytes (1 to 4, all buffered) as an unsigned big-endian
    * integer, without consuming them.
    */

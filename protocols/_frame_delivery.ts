@@ -1,11 +1,28 @@
 // The receiving half shared by NetstringReceiver and IntNStringReceiver:
 // feeding the parser, delivering frames to `stringReceived`, pausing, and
 // stopping for good at the first framing error.
+//
+// The usual chunk starts between two frames and holds whole ones: those are
+// cut straight out of it (the parser's `cut`), and only what is left (the
+// start of a frame, a malformed one, what arrives while paused) goes through
+// the parser's queue. A hook that feeds more bytes meanwhile has them wait
+// for the rest of the chunk, so that order is kept.
 
 import type { Transport } from "./transport.ts";
 
 /** What the delivery needs of a frame parser. */
 export interface StoppingParser<E extends Error> {
+  /**
+   * If a whole well-formed frame, within `maxLength`, starts at `chunk[at]`:
+   * sets `cutStart` and `cutEnd` to its payload's bounds and returns where
+   * the frame ends; else -1. Consumes nothing.
+   */
+  cut(chunk: Uint8Array, at: number): number;
+  /** The payload's bounds found by the last successful `cut`. */
+  readonly cutStart: number;
+  readonly cutEnd: number;
+  /** Bytes of an unfinished frame held; 0 between frames. */
+  readonly pendingLength: number;
   push(chunk: Uint8Array): void;
   /** The next frame, undefined when more bytes are needed; throws an `E`. */
   next(): Uint8Array | undefined;
@@ -29,6 +46,10 @@ export class FrameDelivery<E extends Error> {
   #parser: StoppingParser<E> | null = null;
   #paused = false;
   #receiving = false;
+  // While a chunk is cut directly (#cutFrames), chunks a hook feeds wait in
+  // #later: they come after the rest of that chunk.
+  #cutting = false;
+  #later: Uint8Array[] | null = null;
 
   /**
    * @param makeParser Called at the first bytes, so that settings a subclass
@@ -51,8 +72,43 @@ export class FrameDelivery<E extends Error> {
   feed(data: Uint8Array): void {
     const parser = this.#parser ??= this.#makeParser();
     if (parser.error || this.#hooks.transport?.disconnecting) return;
-    parser.push(data);
-    this.deliver();
+    if (this.#cutting) {
+      (this.#later ??= []).push(data);
+    } else if (this.#receiving || parser.pendingLength !== 0) {
+      parser.push(data);
+      this.deliver();
+    } else if (this.#cutFrames(parser, data)) this.deliver();
+  }
+
+  // Deliver the whole frames at the start of `data` straight from it, until
+  // paused, closed or fed more by a hook. What is left, then what hooks fed
+  // meanwhile, go to the parser, in order (also when a hook throws). Returns
+  // true when something did.
+  #cutFrames(parser: StoppingParser<E>, data: Uint8Array): boolean {
+    const hooks = this.#hooks;
+    let at = 0;
+    this.#receiving = true;
+    this.#cutting = true;
+    try {
+      while (!this.#paused && this.#later === null) {
+        const transport = hooks.transport;
+        if (transport !== null && transport.disconnecting) break;
+        parser.maxLength = hooks.MAX_LENGTH;
+        const end = parser.cut(data, at);
+        if (end < 0) break;
+        const frame = data.subarray(parser.cutStart, parser.cutEnd);
+        at = end;
+        hooks.stringReceived(frame);
+      }
+    } finally {
+      this.#receiving = false;
+      this.#cutting = false;
+      const later = this.#later;
+      this.#later = null;
+      if (at < data.length) parser.push(at === 0 ? data : data.subarray(at));
+      for (const chunk of later ?? []) parser.push(chunk);
+    }
+    return parser.pendingLength !== 0;
   }
 
   pause(): void {

@@ -77,6 +77,27 @@ export class IntNParser {
     return (this.#length >= 0 ? this.prefixLength : 0) + this.#queue.length;
   }
 
+  /** The payload's bounds found by the last successful `cut`. */
+  cutStart = 0;
+  /** See `cutStart`. */
+  cutEnd = 0;
+
+  /**
+   * If a whole frame within the limit starts at `chunk[at]`: sets `cutStart`
+   * and `cutEnd` to its payload's bounds in `chunk` and returns where the
+   * frame ends; else -1. Consumes nothing: for a caller cutting frames
+   * straight out of a chunk while the parser holds nothing.
+   */
+  cut(chunk: Uint8Array, at: number): number {
+    const start = at + this.prefixLength;
+    if (start > chunk.length) return -1;
+    const end = start + readPrefix(chunk, at, this.prefixLength);
+    if (end - start > this.#maxLength || end > chunk.length) return -1;
+    this.cutStart = start;
+    this.cutEnd = end;
+    return end;
+  }
+
   /** Append received bytes (kept by reference until returned). */
   push(chunk: Uint8Array): void {
     if (!this.#error) this.#queue.push(chunk);
@@ -94,19 +115,8 @@ export class IntNParser {
     let length = this.#length;
     if (length < 0) {
       const prefixLength = this.prefixLength;
-      const head = queue.head;
-      const at = queue.headOffset;
-      const start = at + prefixLength;
-      if (start <= head.length) {
-        length = readPrefix(head, at, prefixLength);
-        // The usual case: the whole frame is in the first chunk held, and
-        // is cut out of it with one update of the queue.
-        if (length <= this.#maxLength && start + length <= head.length) {
-          queue.skip(prefixLength + length);
-          return head.subarray(start, start + length);
-        }
-      } else if (queue.length < prefixLength) return undefined;
-      else length = queue.peekUint(prefixLength);
+      if (queue.length < prefixLength) return undefined;
+      length = queue.peekUint(prefixLength);
       if (length > this.#maxLength) {
         this.#queue.clear();
         this.#error = new LengthLimitExceededError(length, this.#maxLength);
@@ -180,38 +190,23 @@ function writePrefix(
 }
 
 // The prefixes of lengths below CACHED_LENGTHS are made once, as views of
-// one buffer per prefix length: a small frame would otherwise spend more on
-// allocating its prefix (~40 ns for any typed array) than on everything else.
-// The pieces given to a transport are never written again, so sharing them
-// is safe.
+// one buffer: a small frame would otherwise spend more on allocating its
+// prefix (~40 ns for any typed array) than on everything else. The pieces
+// given to a transport are never written again, so sharing them is safe.
+// Slot prefixLength * CACHED_LENGTHS + length; slots of invalid prefix
+// lengths stay empty.
 const CACHED_LENGTHS = 256;
-const prefixCache = {
-  1: new Array<Uint8Array | null>(CACHED_LENGTHS).fill(null),
-  2: new Array<Uint8Array | null>(CACHED_LENGTHS).fill(null),
-  4: new Array<Uint8Array | null>(CACHED_LENGTHS).fill(null),
-};
-const prefixStore = {
-  1: new ArrayBuffer(CACHED_LENGTHS),
-  2: new ArrayBuffer(CACHED_LENGTHS * 2),
-  4: new ArrayBuffer(CACHED_LENGTHS * 4),
-};
+const shortPrefixes: (Uint8Array | undefined)[] = new Array(5 * CACHED_LENGTHS);
+const shortPrefixStore = new ArrayBuffer(5 * CACHED_LENGTHS * 4);
 
-function prefixBytes(length: number, prefixLength: PrefixLength): Uint8Array {
-  if (length >= CACHED_LENGTHS) {
-    const prefix = allocBytes(prefixLength);
-    writePrefix(prefix, length, prefixLength);
-    return prefix;
-  }
-  const cache = prefixCache[prefixLength];
-  let prefix = cache[length];
-  if (prefix === null) {
-    prefix = new Uint8Array(
-      prefixStore[prefixLength],
-      length * prefixLength,
-      prefixLength,
-    );
-    writePrefix(prefix, length, prefixLength);
-    cache[length] = prefix;
+function shortPrefix(length: number, prefixLength: number): Uint8Array {
+  const slot = prefixLength * CACHED_LENGTHS + length;
+  let prefix = shortPrefixes[slot];
+  if (prefix === undefined) {
+    const valid = checkPrefixLength(prefixLength);
+    prefix = new Uint8Array(shortPrefixStore, slot * 4, valid);
+    writePrefix(prefix, length, valid);
+    shortPrefixes[slot] = prefix;
   }
   return prefix;
 }
@@ -227,13 +222,25 @@ export function sendIntN(
   data: Uint8Array | string,
   prefixLength: PrefixLength,
 ): void {
+  // The usual case first, with the fewest checks: short bytes, which any
+  // prefix holds.
+  if (data instanceof Uint8Array && data.length < CACHED_LENGTHS) {
+    return sendParts(
+      transport,
+      shortPrefix(data.length, prefixLength),
+      data,
+      null,
+    );
+  }
   const payload = prefixedPayload(data, prefixLength);
-  sendParts(
-    transport,
-    prefixBytes(payload.length, prefixLength),
-    payload,
-    null,
-  );
+  let prefix: Uint8Array;
+  if (payload.length < CACHED_LENGTHS) {
+    prefix = shortPrefix(payload.length, prefixLength);
+  } else {
+    prefix = allocBytes(prefixLength);
+    writePrefix(prefix, payload.length, prefixLength);
+  }
+  sendParts(transport, prefix, payload, null);
 }
 
 /**

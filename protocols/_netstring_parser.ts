@@ -78,6 +78,41 @@ export class NetstringParser {
     return header + this.#queue.length;
   }
 
+  /** The payload's bounds found by the last successful `cut`. */
+  cutStart = 0;
+  /** See `cutStart`. */
+  cutEnd = 0;
+
+  /**
+   * If a whole well-formed netstring within the limit starts at
+   * `chunk[at]`: sets `cutStart` and `cutEnd` to its payload's bounds in
+   * `chunk` and returns where it ends (after its comma); else -1, whether
+   * it is cut short or malformed (`next` then says what is wrong). Consumes
+   * nothing: for a caller cutting frames straight out of a chunk while the
+   * parser holds nothing.
+   */
+  cut(chunk: Uint8Array, at: number): number {
+    const max = this.#maxLength;
+    let i = at;
+    let length = 0;
+    if (chunk[i] === ZERO) i++; // "0:": a zero length has no other digit
+    else {
+      for (; i < chunk.length; i++) {
+        const byte = chunk[i];
+        if (byte < ZERO || byte > NINE) break;
+        length = length * 10 + (byte - ZERO);
+        if (length > max) return -1;
+      }
+      if (i === at) return -1;
+    }
+    if (chunk[i] !== COLON) return -1;
+    const end = i + 1 + length;
+    if (end >= chunk.length || chunk[end] !== COMMA) return -1;
+    this.cutStart = i + 1;
+    this.cutEnd = end;
+    return end + 1;
+  }
+
   /** Append received bytes (kept by reference until returned). */
   push(chunk: Uint8Array): void {
     if (this.#state !== FAILED) this.#queue.push(chunk);
@@ -91,10 +126,6 @@ export class NetstringParser {
    */
   next(): Uint8Array | undefined {
     const queue = this.#queue;
-    if (this.#state === LENGTH && this.#digits === 0) {
-      const frame = this.#nextInHead();
-      if (frame !== undefined) return frame;
-    }
     if (this.#state === LENGTH) {
       const available = queue.length;
       let digits = this.#digits;
@@ -151,39 +182,6 @@ export class NetstringParser {
       return payload;
     }
     throw this.#error;
-  }
-
-  // The usual case: a whole well-formed netstring at the start of the first
-  // chunk held, cut out of it with one update of the queue; else undefined,
-  // and nothing consumed (the general path then parses, or reports what is
-  // wrong).
-  #nextInHead(): Uint8Array | undefined {
-    const queue = this.#queue;
-    const head = queue.head;
-    const start = queue.headOffset;
-    const max = this.#maxLength;
-    let at = start;
-    let length = 0;
-    // At most as many digits as the limit has, and no leading zero.
-    const first = head[at];
-    if (first === ZERO) {
-      if (head[at + 1] !== COLON) return undefined;
-      at++;
-    } else {
-      for (; at < head.length; at++) {
-        const byte = head[at];
-        if (byte < ZERO || byte > NINE) break;
-        length = length * 10 + (byte - ZERO);
-        if (length > max) return undefined;
-      }
-      if (at === start) return undefined;
-    }
-    if (head[at] !== COLON) return undefined;
-    const payload = at + 1;
-    const end = payload + length;
-    if (end >= head.length || head[end] !== COMMA) return undefined;
-    queue.skip(end + 1 - start);
-    return head.subarray(payload, end);
   }
 
   /**

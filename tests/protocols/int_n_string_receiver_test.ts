@@ -339,3 +339,55 @@ Deno.test("IntNStringReceiver: a prefix length other than 1, 2 or 4 is a RangeEr
     );
   }
 });
+
+// Whole frames of a chunk are cut straight out of it; these are the edges of
+// that path: a hook feeding more bytes, throwing, or lowering MAX_LENGTH in
+// the middle of a chunk.
+Deno.test("IntNStringReceiver keeps order when stringReceived re-enters dataReceived mid-chunk", () => {
+  class Reentrant extends recording(Int16StringReceiver) {
+    override stringReceived(data: Uint8Array): void {
+      super.stringReceived(data);
+      if (dec.decode(data) === "a") {
+        this.dataReceived(concat(pack(2, 1), b("c"), pack(2, 2), b("d")));
+        this.dataReceived(b("e"));
+      }
+    }
+  }
+  const { proto } = connect(Reentrant);
+  proto.dataReceived(concat(pack(2, 1), b("a"), pack(2, 1), b("b")));
+  assert.deepEqual(proto.received, ["a", "b", "c", "de"]);
+});
+
+Deno.test("IntNStringReceiver: a hook that throws mid-chunk leaves the rest of the chunk queued, in order", () => {
+  class Fragile extends recording(Int8StringReceiver) {
+    override stringReceived(data: Uint8Array): void {
+      super.stringReceived(data);
+      if (dec.decode(data) === "boom") throw new Error("boom");
+    }
+  }
+  const { proto } = connect(Fragile);
+  assert.throws(
+    () =>
+      proto.dataReceived(
+        concat(pack(1, 4), b("boom"), pack(1, 1), b("b"), pack(1, 2), b("c")),
+      ),
+    /boom/,
+  );
+  assert.deepEqual(proto.received, ["boom"]);
+  proto.dataReceived(b("d"));
+  assert.deepEqual(proto.received, ["boom", "b", "cd"]);
+});
+
+Deno.test("IntNStringReceiver: MAX_LENGTH lowered by a hook applies to the next frame of the same chunk", () => {
+  class Shrinking extends recording(Int16StringReceiver) {
+    override stringReceived(data: Uint8Array): void {
+      super.stringReceived(data);
+      this.MAX_LENGTH = 2;
+    }
+  }
+  const { proto, transport } = connect(Shrinking);
+  proto.dataReceived(concat(pack(2, 5), b("first"), pack(2, 3), b("abc")));
+  assert.deepEqual(proto.received, ["first"]);
+  assert.deepEqual(proto.exceeded, [3]);
+  assert.equal(transport.disconnecting, true);
+});

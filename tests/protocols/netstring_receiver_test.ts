@@ -350,3 +350,27 @@ Deno.test("NetstringParser: strict grammar, views, bufferedLength and end()", ()
   assert.deepEqual(clean.next(), new Uint8Array(0));
   clean.end();
 });
+
+Deno.test("NetstringReceiver: a hook that throws mid-chunk leaves the rest of the chunk queued, in order", () => {
+  class Fragile extends TestNetstring {
+    override stringReceived(data: Uint8Array): void {
+      super.stringReceived(data);
+      if (dec.decode(data) === "boom") throw new Error("boom");
+    }
+  }
+  const { proto } = connect(new Fragile());
+  assert.throws(() => proto.dataReceived(b("4:boom,1:b,2:c")), /boom/);
+  assert.deepEqual(proto.received, ["boom"]);
+  proto.dataReceived(b("d,"));
+  assert.deepEqual(proto.received, ["boom", "b", "cd"]);
+});
+
+Deno.test("NetstringReceiver: whole netstrings then a malformed one in one chunk: the whole ones, then the error", () => {
+  const { proto, transport } = connect(new TestNetstring());
+  proto.dataReceived(b("0:,3:abc,05:hello,1:z,"));
+  assert.deepEqual(proto.received, ["", "abc"]);
+  assert.deepEqual(proto.errors.map((e) => e.message), [
+    "Netstring length has a leading zero",
+  ]);
+  assert.equal(transport.disconnecting, true);
+});
