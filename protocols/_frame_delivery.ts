@@ -106,7 +106,9 @@ export class FrameDelivery<E extends Error> {
       const later = this.#later;
       this.#later = null;
       if (at < data.length) parser.push(at === 0 ? data : data.subarray(at));
-      for (const chunk of later ?? []) parser.push(chunk);
+      if (later !== null) {
+        for (const chunk of later) parser.push(chunk);
+      }
     }
     return parser.pendingLength !== 0;
   }
