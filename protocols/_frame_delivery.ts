@@ -86,6 +86,10 @@ export class FrameDelivery<E extends Error> {
   // true when something did.
   #cutFrames(parser: StoppingParser<E>, data: Uint8Array): boolean {
     const hooks = this.#hooks;
+    // Views made from the buffer and offset read once: cheaper than
+    // subarray, which reads them for every frame.
+    const buffer = data.buffer;
+    const base = data.byteOffset;
     let at = 0;
     this.#receiving = true;
     this.#cutting = true;
@@ -96,7 +100,12 @@ export class FrameDelivery<E extends Error> {
         parser.maxLength = hooks.MAX_LENGTH;
         const end = parser.cut(data, at);
         if (end < 0) break;
-        const frame = data.subarray(parser.cutStart, parser.cutEnd);
+        const start = parser.cutStart;
+        const frame = new Uint8Array(
+          buffer,
+          base + start,
+          parser.cutEnd - start,
+        );
         at = end;
         hooks.stringReceived(frame);
       }

@@ -156,6 +156,8 @@ export class LineParser {
   #queue = new ByteQueue();
   #partial = 0;
   #chunk: Uint8Array = EMPTY;
+  #chunkBuffer: ArrayBufferLike = EMPTY.buffer;
+  #chunkOffset = 0;
   #pos = 0;
   // The current chunk as aligned 32-bit words, for findByte.
   #words: Uint32Array = NO_WORDS;
@@ -297,7 +299,13 @@ export class LineParser {
         if (length > max) return new LineTooLongError(length, max);
         this.#pos = at + d;
         if (queued === 0) {
-          return new Uint8Array(chunk.buffer, chunk.byteOffset + pos, at - pos);
+          // A view made from the chunk's buffer and offset, read once per
+          // chunk: cheaper than subarray, which reads them for every line.
+          return new Uint8Array(
+            this.#chunkBuffer,
+            this.#chunkOffset + pos,
+            at - pos,
+          );
         }
         queue.push(chunk.subarray(pos, at));
         this.#partial = 0;
@@ -369,6 +377,8 @@ export class LineParser {
 
   #setChunk(chunk: Uint8Array): void {
     this.#chunk = chunk;
+    this.#chunkBuffer = chunk.buffer;
+    this.#chunkOffset = chunk.byteOffset;
     this.#pos = 0;
     if (chunk.length < 16) {
       this.#words = NO_WORDS;
