@@ -347,8 +347,13 @@ export class WriteBuffer {
     const batch = this.#batch!;
     this.#batchSent += n;
     this.#buffered -= n;
-    this.#options.onSent?.(n);
-    this.#checkLowWater();
+    try {
+      this.#options.onSent?.(n);
+      this.#checkLowWater();
+    } catch (error) {
+      // A hook that throws ends the flush as a failed write would.
+      return this.#onWriteFailed(error);
+    }
     // bufferDrained, or the producer it resumed, may have closed the
     // connection: nothing more is written then.
     if (this.#dead) return this.#stopFlushing();

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { badData } from "../protocols/_encode.ts";
+import { badData, checkedChunks } from "../protocols/_encode.ts";
 import {
   ConnectionAborted,
   type ConnectionClosed,
@@ -262,9 +262,11 @@ export class ConnTransport implements Transport {
    * Queue several chunks, in order.
    *
    * @param chunks Bytes or strings.
+   * @throws {TypeError} When a chunk is neither bytes nor a string; nothing
+   *   of the sequence is written then.
    */
   writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    for (const chunk of chunks) this.write(chunk);
+    for (const chunk of checkedChunks(chunks)) this.write(chunk);
   }
 
   /**

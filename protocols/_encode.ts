@@ -7,6 +7,29 @@ export function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
+/** `data` as bytes (strings as UTF-8); a TypeError for anything else. */
+export function checkedBytes(data: Uint8Array | string): Uint8Array {
+  if (typeof data === "string") return encoder.encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw badData(data);
+}
+
+/**
+ * The chunks of a `writeSequence`, every one checked before any is written:
+ * a bad chunk is a TypeError and nothing of the sequence is sent.
+ */
+export function checkedChunks(
+  chunks: Iterable<Uint8Array | string>,
+): readonly (Uint8Array | string)[] {
+  const list = Array.isArray(chunks) ? chunks : Array.from(chunks);
+  for (const chunk of list) {
+    if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) {
+      throw badData(chunk);
+    }
+  }
+  return list;
+}
+
 /** The error for data that is neither bytes nor a string. */
 export function badData(data: unknown): TypeError {
   return new TypeError(

@@ -201,14 +201,15 @@ const shortPrefixStore = new ArrayBuffer(5 * CACHED_LENGTHS * 4);
 
 function shortPrefix(length: number, prefixLength: number): Uint8Array {
   const slot = prefixLength * CACHED_LENGTHS + length;
-  let prefix = shortPrefixes[slot];
-  if (prefix === undefined) {
-    const valid = checkPrefixLength(prefixLength);
-    prefix = new Uint8Array(shortPrefixStore, slot * 4, valid);
-    writePrefix(prefix, length, valid);
-    shortPrefixes[slot] = prefix;
-  }
-  return prefix;
+  const prefix = shortPrefixes[slot];
+  // A prefix length of 2.5 or "2" can land on another's slot: the entry
+  // counts only when it is as long as asked.
+  if (prefix !== undefined && prefix.length === prefixLength) return prefix;
+  const valid = checkPrefixLength(prefixLength);
+  const made = new Uint8Array(shortPrefixStore, slot * 4, valid);
+  writePrefix(made, length, valid);
+  shortPrefixes[slot] = made;
+  return made;
 }
 
 /**

@@ -145,6 +145,8 @@ export interface Transport {
    * Queue several chunks, in order; the same as writing each of them.
    *
    * @param chunks The bytes or texts to send.
+   * @throws {TypeError} When a chunk is neither bytes nor a string; nothing
+   *   of the sequence is written then.
    *
    * @example A header and a body
    * ```ts

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { badData, toBytes } from "../protocols/_encode.ts";
+import { badData, checkedChunks, toBytes } from "../protocols/_encode.ts";
 import {
   ConnectionAborted,
   type ConnectionClosed,
@@ -231,9 +231,11 @@ export class PairTransport implements Transport {
    * Queue several chunks.
    *
    * @param chunks Bytes or strings.
+   * @throws {TypeError} When a chunk is neither bytes nor a string; nothing
+   *   of the sequence is queued then.
    */
   writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    for (const chunk of chunks) this.write(chunk);
+    for (const chunk of checkedChunks(chunks)) this.write(chunk);
   }
 
   /**

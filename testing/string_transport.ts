@@ -6,7 +6,7 @@
  * @module
  */
 
-import { badData, toBytes } from "../protocols/_encode.ts";
+import { badData, checkedChunks, toBytes } from "../protocols/_encode.ts";
 import type {
   LoseConnectionOptions,
   Producer,
@@ -202,9 +202,11 @@ export class StringTransport implements Transport {
    * Record several chunks, in order.
    *
    * @param chunks The bytes or texts.
+   * @throws {TypeError} When a chunk is neither bytes nor a string; nothing
+   *   of the sequence is recorded then.
    */
   writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    for (const chunk of chunks) this.write(chunk);
+    for (const chunk of checkedChunks(chunks)) this.write(chunk);
   }
 
   /**

@@ -4,7 +4,7 @@
 // releases it. With held bytes it is the wrapped protocol's buffer: water
 // marks, producers and closes account for them.
 
-import { toBytes } from "../_encode.ts";
+import { checkedBytes, checkedChunks } from "../_encode.ts";
 import type { ConnectionClosed } from "../errors.ts";
 import type { Protocol } from "../protocol.ts";
 import type { DelayedCall, ReactorTime } from "../reactor_time.ts";
@@ -102,8 +102,8 @@ export class ThrottlingProtocol extends ProtocolWrapper {
   }
 
   override write(data: Uint8Array | string): void {
+    const bytes = checkedBytes(data);
     if (this.#lost) return;
-    const bytes = toBytes(data);
     if (bytes.length === 0) return;
     if (this.#heldBytes > 0) return this.#hold(bytes);
     const n = Math.min(this.#throttle.writeBudget(), bytes.length);
@@ -115,7 +115,7 @@ export class ThrottlingProtocol extends ProtocolWrapper {
   }
 
   override writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    for (const chunk of chunks) this.write(chunk);
+    for (const chunk of checkedChunks(chunks)) this.write(chunk);
   }
 
   /**

@@ -13,6 +13,7 @@ import type {
   Producer,
   Transport,
 } from "../transport.ts";
+import { checkedBytes, checkedChunks } from "../_encode.ts";
 import { checkPositive } from "./_checks.ts";
 import { describeAddr, preview } from "./_traffic_format.ts";
 import { ProtocolWrapper } from "./protocol_wrapper.ts";
@@ -283,7 +284,7 @@ class TrafficLoggingProtocol extends ProtocolWrapper {
   }
 
   override write(data: Uint8Array | string): void {
-    const bytes = typeof data === "string" ? encode(data) : data;
+    const bytes = checkedBytes(data);
     this.#log(
       `sent ${bytes.length} bytes: ${preview([bytes], this.#previewLength)}`,
     );
@@ -291,7 +292,7 @@ class TrafficLoggingProtocol extends ProtocolWrapper {
   }
 
   override writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    const all = [...chunks].map((c) => typeof c === "string" ? encode(c) : c);
+    const all = checkedChunks(chunks).map(checkedBytes);
     const total = all.reduce((n, c) => n + c.length, 0);
     this.#log(
       `sent ${total} bytes in ${all.length} chunks: ${
@@ -344,10 +345,4 @@ class TrafficLoggingProtocol extends ProtocolWrapper {
     this.#log("unregisterProducer");
     super.unregisterProducer();
   }
-}
-
-const textEncoder = new TextEncoder();
-
-function encode(text: string): Uint8Array {
-  return textEncoder.encode(text);
 }

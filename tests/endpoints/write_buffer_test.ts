@@ -234,3 +234,29 @@ Deno.test("WriteBuffer: a framed message and a short string join the tail; a lon
   assert.equal(sent.length, 2 + 600 + 200);
   assert.deepEqual([...sent.subarray(0, 3)], [9, 3, 7]);
 });
+
+Deno.test("WriteBuffer: a hook that throws after a write ends the flush through onError", async () => {
+  const errors: unknown[] = [];
+  let writes = 0;
+  const buffer = new WriteBuffer({
+    write: (bytes) => {
+      writes++;
+      return Promise.resolve(bytes.length);
+    },
+    onSent: () => {
+      throw new Error("metrics broke");
+    },
+    onEmpty: () => {},
+    onError: (error) => errors.push(error),
+    onProducerError: (error) => errors.push(error),
+  });
+  buffer.write(new Uint8Array([1, 2, 3]));
+  await tick();
+  assert.equal(writes, 1);
+  assert.equal(errors.length, 1);
+  assert.equal((errors[0] as Error).message, "metrics broke");
+  // The flush is over, not stuck: the next write leaves.
+  buffer.write(new Uint8Array([4]));
+  await tick();
+  assert.equal(writes, 2);
+});

@@ -327,17 +327,30 @@ Deno.test("IntNParser: limit at the prefix, bufferedLength, end() and refusal af
 });
 
 Deno.test("IntNStringReceiver: a prefix length other than 1, 2 or 4 is a RangeError when sending too", () => {
-  const proto = new IntNStringReceiver();
-  proto.makeConnection(new StringTransport());
-  (proto as { prefixLength: number }).prefixLength = 3;
-  for (const size of [5, 300]) {
-    assert.throws(
-      () => proto.sendString(new Uint8Array(size)),
-      (error: unknown) =>
-        error instanceof RangeError &&
-        error.message === "Prefix length must be 1, 2 or 4: 3",
-    );
+  // Every short prefix cached first: a bad prefix length must not find one
+  // of them (2.5 × 256 + 0 is the slot of prefix 2, length 128).
+  const warm = new IntNStringReceiver();
+  warm.makeConnection(new StringTransport());
+  for (const prefixLength of [1, 2, 4] as const) {
+    warm.prefixLength = prefixLength;
+    for (let n = 0; n < 256; n++) warm.sendString(new Uint8Array(n));
   }
+  const proto = new IntNStringReceiver();
+  const transport = new StringTransport();
+  proto.makeConnection(transport);
+  for (const bad of [3, 2.5, 1.25, 4.5, "2", 0, 5, -1, NaN]) {
+    (proto as { prefixLength: unknown }).prefixLength = bad;
+    for (const size of [0, 5, 300]) {
+      assert.throws(
+        () => proto.sendString(new Uint8Array(size)),
+        (error: unknown) =>
+          error instanceof RangeError &&
+          error.message === `Prefix length must be 1, 2 or 4: ${bad}`,
+        `prefixLength ${String(bad)}, ${size} bytes`,
+      );
+    }
+  }
+  assert.equal(transport.value().length, 0);
 });
 
 // Whole frames of a chunk are cut straight out of it; these are the edges of
