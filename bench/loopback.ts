@@ -112,19 +112,21 @@ SERVERS.push(
     description: "examples/int32_echo.ts: an Int32StringReceiver echo",
     frame: "int32",
   },
-  {
-    name: "raw-int32",
+  ...(["int32", "netstring", "line"] as const).map((frame) => ({
+    name: `raw-${frame}`,
     args: [
       "run",
       "--allow-net=127.0.0.1",
-      "bench/raw_int32_echo_server.ts",
+      "bench/raw_framed_echo_server.ts",
+      "--frame",
+      frame,
       "--port",
       "0",
     ],
     description:
-      "bench/raw_int32_echo_server.ts: an int32 echo written by hand on Deno.Conn (the ceiling for a framed echo)",
-    frame: "int32",
-  },
+      `bench/raw_framed_echo_server.ts --frame ${frame}: a ${frame} echo written by hand on Deno.Conn (the ceiling for that framing)`,
+    frame,
+  })),
 );
 
 const BASELINE = "raw";

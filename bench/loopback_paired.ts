@@ -15,7 +15,8 @@
  * Run (from the repository root):
  * `deno run -A bench/loopback_paired.ts [--rounds 5] [--duration 4]
  * [--warmup 1] [--connections 50] [--inflight 16] [--size 64]
- * [--client auto|c|deno] [--servers torsion,line,netstring,int32,raw-int32]
+ * [--client auto|c|deno]
+ * [--servers torsion,line,netstring,int32,raw-int32,raw-netstring,raw-line]
  * [--out bench/results/loopback_paired.json]`
  *
  * @module
@@ -48,7 +49,15 @@ const DEFAULTS = {
   size: 64,
   rounds: 5,
   client: "auto" as "auto" | "c" | "deno",
-  servers: ["torsion", "line", "netstring", "int32", "raw-int32"],
+  servers: [
+    "torsion",
+    "line",
+    "netstring",
+    "int32",
+    "raw-int32",
+    "raw-netstring",
+    "raw-line",
+  ],
   out: "bench/results/loopback_paired.json",
 };
 type Options = typeof DEFAULTS;
