@@ -113,13 +113,22 @@ export class WriteBuffer {
       this.#closeTail();
       this.#queue.push(bytes);
     } else {
-      let tail = this.#tail;
-      if (tail === null || this.#tailUsed + n > tail.length) {
-        this.#closeTail();
-        tail = this.#tail = newTail();
-      }
+      const tail = this.#tailWithRoom(n);
       this.#tailUsed = copyInto(tail, this.#tailUsed, bytes);
     }
+    this.#added(n);
+  }
+
+  // The open tail, with room for `n` more bytes: a new one if need be.
+  #tailWithRoom(n: number): Uint8Array {
+    const tail = this.#tail;
+    if (tail !== null && this.#tailUsed + n <= tail.length) return tail;
+    this.#closeTail();
+    return this.#tail = newTail();
+  }
+
+  // `n` more bytes were queued: check the high-water mark, flush soon.
+  #added(n: number): void {
     this.#buffered += n;
     if (!this.#full && this.#buffered > this.highWaterMark) this.#becameFull();
     this.flushSoon();
@@ -146,22 +155,13 @@ export class WriteBuffer {
   writeString(text: string): void {
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
     const most = text.length * 3;
-    if (most > SMALL_WRITE || this.#dead) {
-      return this.write(encoder.encode(text));
-    }
-    if (most === 0) return;
-    let tail = this.#tail;
-    let at = this.#tailUsed;
-    if (tail === null || at + most > tail.length) {
-      this.#closeTail();
-      tail = this.#tail = newTail();
-      at = 0;
-    }
+    if (this.#dead || most === 0) return;
+    if (most > SMALL_WRITE) return this.write(encoder.encode(text));
+    const tail = this.#tailWithRoom(most);
+    const at = this.#tailUsed;
     const n = encoder.encodeInto(text, tail.subarray(at)).written;
     this.#tailUsed = at + n;
-    this.#buffered += n;
-    if (!this.#full && this.#buffered > this.highWaterMark) this.#becameFull();
-    this.flushSoon();
+    this.#added(n);
   }
 
   /**
@@ -181,20 +181,12 @@ export class WriteBuffer {
       if (trailer !== null) this.write(trailer);
       return;
     }
-    let tail = this.#tail;
-    let at = this.#tailUsed;
-    if (tail === null || at + n > tail.length) {
-      this.#closeTail();
-      tail = this.#tail = newTail();
-      at = 0;
-    }
-    at = copyInto(tail, at, head);
+    const tail = this.#tailWithRoom(n);
+    let at = copyInto(tail, this.#tailUsed, head);
     at = copyInto(tail, at, payload);
     if (trailer !== null) at = copyInto(tail, at, trailer);
     this.#tailUsed = at;
-    this.#buffered += n;
-    if (!this.#full && this.#buffered > this.highWaterMark) this.#becameFull();
-    this.flushSoon();
+    this.#added(n);
   }
 
   /**

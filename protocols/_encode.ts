@@ -7,11 +7,17 @@ export function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
-/** `data` as bytes (strings as UTF-8); a TypeError for anything else. */
-export function checkedBytes(data: Uint8Array | string): Uint8Array {
+/**
+ * `data` as bytes (strings as UTF-8); for anything else a TypeError naming
+ * `what` ("Data must be a Uint8Array or a string: number").
+ */
+export function checkedBytes(
+  data: Uint8Array | string,
+  what = "Data",
+): Uint8Array {
   if (typeof data === "string") return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
-  throw badData(data);
+  throw badData(data, what);
 }
 
 /**
@@ -30,10 +36,10 @@ export function checkedChunks(
   return list;
 }
 
-/** The error for data that is neither bytes nor a string. */
-export function badData(data: unknown): TypeError {
+/** The error for data (or `what`) that is neither bytes nor a string. */
+export function badData(data: unknown, what = "Data"): TypeError {
   return new TypeError(
-    `Data must be a Uint8Array or a string: ${
+    `${what} must be a Uint8Array or a string: ${
       data === null ? "null" : typeof data
     }`,
   );

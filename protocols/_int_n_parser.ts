@@ -8,7 +8,7 @@
 //   prefix: payload length, unsigned big-endian, 1, 2 or 4 bytes
 
 import { ByteQueue } from "./_byte_queue.ts";
-import { toBytes } from "./_encode.ts";
+import { checkedBytes } from "./_encode.ts";
 import { allocBytes } from "./_slab.ts";
 import { checkMaxLength, DEFAULT_MAX_LENGTH } from "./_framing.ts";
 import { LengthLimitExceededError } from "./length_limit_exceeded_error.ts";
@@ -166,12 +166,7 @@ function prefixedPayload(
   prefixLength: PrefixLength,
 ): Uint8Array {
   checkPrefixLength(prefixLength);
-  const payload = toBytes(data);
-  if (!(payload instanceof Uint8Array)) {
-    throw new TypeError(
-      `Payload must be a Uint8Array or a string: ${typeof data}`,
-    );
-  }
+  const payload = checkedBytes(data, "Payload");
   if (payload.length > MAX_PREFIXED[prefixLength]) {
     throw new StringTooLongError(payload.length, prefixLength);
   }

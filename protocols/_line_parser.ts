@@ -20,6 +20,7 @@
 //   line spanning chunks is copied once.
 
 import { ByteQueue } from "./_byte_queue.ts";
+import { checkedBytes } from "./_encode.ts";
 import { checkMaxLength } from "./_framing.ts";
 import { LineTooLongError } from "./line_too_long_error.ts";
 import type { Transport } from "./transport.ts";
@@ -27,20 +28,12 @@ import { sendParts } from "./_write_parts.ts";
 
 const EMPTY = new Uint8Array(0);
 const NO_WORDS = new Uint32Array(0);
-const encoder = new TextEncoder();
 // Lossy, and a U+FEFF at the start of a line is text, not a byte-order mark.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The delimiter as bytes; throws unless it is a non-empty string or bytes. */
 export function delimiterBytes(delimiter: string | Uint8Array): Uint8Array {
-  let bytes: Uint8Array;
-  if (typeof delimiter === "string") bytes = encoder.encode(delimiter);
-  else if (delimiter instanceof Uint8Array) bytes = delimiter;
-  else {
-    throw new TypeError(
-      `Delimiter must be a string or a Uint8Array: ${typeof delimiter}`,
-    );
-  }
+  const bytes = checkedBytes(delimiter, "Delimiter");
   if (bytes.length === 0) throw new RangeError("Delimiter must not be empty");
   return bytes;
 }
@@ -58,7 +51,12 @@ export function sendLineTo(
 ): void {
   if (typeof line === "string" && typeof delimiter === "string") {
     transport.write(line + delimiter);
-  } else sendParts(transport, lineBytes(line), sendDelimiter(delimiter), null);
+  } else {sendParts(
+      transport,
+      checkedBytes(line, "Line"),
+      sendDelimiter(delimiter),
+      null,
+    );}
 }
 
 // The bytes of the last string delimiter sent: encoding it per line would
@@ -80,22 +78,11 @@ export function encodeLine(
   line: string | Uint8Array,
   delimiter: Uint8Array,
 ): Uint8Array {
-  const head = lineBytes(line);
+  const head = checkedBytes(line, "Line");
   const out = new Uint8Array(head.length + delimiter.length);
   out.set(head);
   out.set(delimiter, head.length);
   return out;
-}
-
-// A line to send as bytes; throws unless it is a string or bytes.
-function lineBytes(line: string | Uint8Array): Uint8Array {
-  const head = typeof line === "string" ? encoder.encode(line) : line;
-  if (!(head instanceof Uint8Array)) {
-    throw new TypeError(
-      `Line must be a string or a Uint8Array: ${typeof line}`,
-    );
-  }
-  return head;
 }
 
 // fail[j]: length of the longest proper prefix of delimiter[0..j] that is

@@ -9,7 +9,7 @@
 //   ASCII decimal, no sign, no leading zero ("0" alone is the empty string)
 
 import { ByteQueue } from "./_byte_queue.ts";
-import { toBytes } from "./_encode.ts";
+import { checkedBytes } from "./_encode.ts";
 import { allocBytes } from "./_slab.ts";
 import { checkMaxLength, DEFAULT_MAX_LENGTH } from "./_framing.ts";
 import { NetstringParseError } from "./netstring_parse_error.ts";
@@ -206,16 +206,6 @@ export class NetstringParser {
 
 const COMMA_BYTES = new Uint8Array([COMMA]);
 
-function netstringPayload(data: Uint8Array | string): Uint8Array {
-  const payload = toBytes(data);
-  if (!(payload instanceof Uint8Array)) {
-    throw new TypeError(
-      `Netstring payload must be a Uint8Array or a string: ${typeof data}`,
-    );
-  }
-  return payload;
-}
-
 // Write the `length:` head into `out` from index 0; returns its size.
 function writeHead(out: Uint8Array, digits: string): number {
   for (let i = 0; i < digits.length; i++) out[i] = digits.charCodeAt(i);
@@ -249,13 +239,13 @@ export function sendNetstring(
   transport: Transport,
   data: Uint8Array | string,
 ): void {
-  const payload = netstringPayload(data);
+  const payload = checkedBytes(data, "Netstring payload");
   sendParts(transport, headBytes(payload.length), payload, COMMA_BYTES);
 }
 
 /** Frame `data` as a netstring, in one new array. */
 export function encodeNetstring(data: Uint8Array | string): Uint8Array {
-  const payload = netstringPayload(data);
+  const payload = checkedBytes(data, "Netstring payload");
   const digits = String(payload.length);
   const out = new Uint8Array(digits.length + payload.length + 2);
   out.set(payload, writeHead(out, digits));

@@ -9,7 +9,7 @@ import type { Transport } from "./transport.ts";
 export const writeParts: unique symbol = Symbol("torsion.writeParts");
 
 /** A transport that can write a framed message in one call. */
-export interface PartsWriter {
+interface PartsWriter {
   /** Write `head`, `payload`, then `trailer` (when not null), in order. */
   [writeParts](
     head: Uint8Array,

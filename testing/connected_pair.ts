@@ -12,7 +12,7 @@
  * @module
  */
 
-import { badData, checkedChunks, toBytes } from "../protocols/_encode.ts";
+import { checkedBytes, checkedChunks } from "../protocols/_encode.ts";
 import {
   ConnectionAborted,
   type ConnectionClosed,
@@ -208,11 +208,10 @@ export class PairTransport implements Transport {
    * @throws {TypeError} When `data` is neither bytes nor a string.
    */
   write(data: Uint8Array | string): void {
-    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
-      throw badData(data);
-    }
+    const checked = checkedBytes(data);
     if (this.disconnected || this.#eofSent) return;
-    const bytes = typeof data === "string" ? toBytes(data) : data.slice();
+    // A copy, so that the caller may reuse its array (strings are fresh).
+    const bytes = checked === data ? checked.slice() : checked;
     if (bytes.length === 0) return;
     this.#outgoing.push(bytes);
     this.#buffered += bytes.length;

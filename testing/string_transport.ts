@@ -6,7 +6,7 @@
  * @module
  */
 
-import { badData, checkedChunks, toBytes } from "../protocols/_encode.ts";
+import { checkedBytes, checkedChunks } from "../protocols/_encode.ts";
 import type {
   LoseConnectionOptions,
   Producer,
@@ -187,12 +187,10 @@ export class StringTransport implements Transport {
    * @throws {TypeError} When `data` is neither bytes nor a string.
    */
   write(data: Uint8Array | string): void {
-    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
-      throw badData(data);
-    }
+    const checked = checkedBytes(data);
     if (this.disconnected) return;
     // A copy, so that the caller may reuse its array (strings are fresh).
-    const bytes = typeof data === "string" ? toBytes(data) : data.slice();
+    const bytes = checked === data ? checked.slice() : checked;
     if (bytes.length === 0) return;
     this.#chunks.push(bytes);
     this.#length += bytes.length;

@@ -131,7 +131,7 @@ Deno.test("LineReceiver and LineOnlyReceiver: sendLine refuses what is neither a
       () => proto.sendLine(42 as unknown as string),
       (error: unknown) =>
         error instanceof TypeError &&
-        error.message === "Line must be a string or a Uint8Array: number",
+        error.message === "Line must be a Uint8Array or a string: number",
     );
     assert.equal(transport.value().length, 0);
   }

@@ -383,7 +383,7 @@ Deno.test("LineReceiver.sendLine: string delimiters, changed between lines, each
   assert.equal(t.valueText(), "a\nb||c||d\r\n");
   assert.throws(
     () => proto.sendLine(42 as unknown as string),
-    /Line must be a string or a Uint8Array: number/,
+    /Line must be a Uint8Array or a string: number/,
   );
 });
 

@@ -163,7 +163,7 @@ Deno.test("LineEncoderStream: one chunk per line, delimiter appended", async () 
         new LineEncoderStream(),
       ),
     ),
-    /Line must be a string or a Uint8Array: number/,
+    /Line must be a Uint8Array or a string: number/,
   );
 });
 
