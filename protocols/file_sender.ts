@@ -59,16 +59,21 @@ export class FileTransferStoppedError extends Error {
   }
 }
 
-// One transfer's state. A new object per transfer, so that a read still in
-// flight when its transfer ends can tell, and does nothing.
-interface Transfer {
-  transport: Transport;
-  transform: ((chunk: Uint8Array) => Uint8Array) | undefined;
+// A stream or a file, read the same way.
+interface SourceReader {
   read(size: number): Promise<Uint8Array | null>;
   // Let go of the source: "finished" and "failed" close the file ("failed"
   // also cancels the stream, with the reason); "abandoned" (the transfer
   // never started) only releases the stream's lock.
   release(how: "finished" | "failed" | "abandoned", reason?: unknown): void;
+}
+
+// One transfer's state. A new object per transfer, so that a read still in
+// flight when its transfer ends can tell, and does nothing.
+interface Transfer {
+  transport: Transport;
+  transform: ((chunk: Uint8Array) => Uint8Array) | undefined;
+  source: SourceReader;
   done: PromiseWithResolvers<void>;
   reading: boolean;
 }
@@ -209,12 +214,19 @@ export class FileSender implements Producer {
         new Error("FileSender is busy: a transfer is already running"),
       );
     }
-    let transfer: Transfer;
+    let reader: SourceReader;
     try {
-      transfer = makeTransfer(source, transport, transform);
+      reader = sourceReader(source);
     } catch (error) {
       return Promise.reject(error);
     }
+    const transfer: Transfer = {
+      transport,
+      transform,
+      source: reader,
+      done: Promise.withResolvers<void>(),
+      reading: false,
+    };
     // A closed connection while nobody listens must not crash the process.
     transfer.done.promise.catch(() => {});
     this.#transfer = transfer;
@@ -224,7 +236,7 @@ export class FileSender implements Producer {
       transport.registerProducer(this, false);
     } catch (error) {
       if (this.#transfer === transfer) this.#transfer = null;
-      transfer.release("abandoned");
+      transfer.source.release("abandoned");
       return Promise.reject(error);
     }
     return transfer.done.promise;
@@ -272,7 +284,7 @@ export class FileSender implements Producer {
   async #readNext(transfer: Transfer): Promise<void> {
     try {
       while (true) {
-        const chunk = await transfer.read(this.CHUNK_SIZE);
+        const chunk = await transfer.source.read(this.CHUNK_SIZE);
         if (this.#transfer !== transfer) return; // stopped meanwhile
         if (chunk === null) {
           this.#end(transfer, "finished");
@@ -303,16 +315,11 @@ export class FileSender implements Producer {
     transfer.reading = false;
     // A pending loseConnection goes ahead once we are unregistered.
     transfer.transport.unregisterProducer();
-    transfer.release(how, reason);
+    transfer.source.release(how, reason);
   }
 }
 
-function makeTransfer(
-  source: FileSenderSource,
-  transport: Transport,
-  transform: ((chunk: Uint8Array) => Uint8Array) | undefined,
-): Transfer {
-  const done = Promise.withResolvers<void>();
+function sourceReader(source: FileSenderSource): SourceReader {
   if (source instanceof ReadableStream) {
     if (source.locked) throw new TypeError("Cannot send a locked stream");
     const reader = source.getReader();
@@ -320,10 +327,6 @@ function makeTransfer(
     let rest: Uint8Array | null = null;
     let finished = false;
     return {
-      transport,
-      transform,
-      done,
-      reading: false,
       async read(size: number): Promise<Uint8Array | null> {
         let chunk = rest;
         rest = null;
@@ -358,10 +361,6 @@ function makeTransfer(
   }
   const fsFile = source as Deno.FsFile;
   return {
-    transport,
-    transform,
-    done,
-    reading: false,
     async read(size: number): Promise<Uint8Array | null> {
       // A fresh buffer each time: the transport keeps what is written.
       const buffer = new Uint8Array(size);

@@ -5,7 +5,8 @@
 // what serving needs: the listening addresses, reading the module's folder,
 // importing from the module's host.
 
-import { argument, parseDescription } from "../endpoints/_description.ts";
+import { argument } from "../endpoints/_description.ts";
+import { boundDescription } from "./_serve.ts";
 
 const NAMES = [
   "read",
@@ -74,10 +75,7 @@ export function canStartWorkers(): Promise<boolean> {
 
 // `host:port` as --allow-net writes it, for a tcp, tcp6 or haproxy:tcp description.
 function listenHost(description: string): string {
-  let parsed = parseDescription(description);
-  if (parsed.kind === "haproxy") {
-    parsed = parseDescription(description.slice(description.indexOf(":") + 1));
-  }
+  const parsed = boundDescription(description);
   const ipv6 = parsed.kind === "tcp6";
   const hostname = parsed.kwargs.get("interface") ?? (ipv6 ? "::" : "0.0.0.0");
   const port = argument(parsed, "port");

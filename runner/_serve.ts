@@ -4,6 +4,7 @@
 
 import {
   argument,
+  type Description,
   parseDescription,
   parsePort,
 } from "../endpoints/_description.ts";
@@ -68,20 +69,22 @@ export function planListening(
  * every worker binds the same TCP port with SO_REUSEPORT.
  */
 export function workerProblem(description: string): string | null {
-  let kind = parseDescription(description).kind;
-  let inner = description;
-  if (kind === "haproxy") {
-    inner = description.slice(description.indexOf(":") + 1);
-    kind = parseDescription(inner).kind;
-  }
-  if (kind !== "tcp" && kind !== "tcp6") {
+  const parsed = boundDescription(description);
+  if (parsed.kind !== "tcp" && parsed.kind !== "tcp6") {
     return `--workers serves tcp, tcp6 and haproxy:tcp descriptions only: ${description}`;
   }
-  const parsed = parseDescription(inner);
   if (parsePort(argument(parsed, "port"), description) === 0) {
     return `--workers needs an explicit port, not 0 (every worker binds the same one): ${description}`;
   }
   return null;
+}
+
+/** The parsed description of what is bound: the one inside `haproxy:`. */
+export function boundDescription(description: string): Description {
+  const parsed = parseDescription(description);
+  return parsed.kind === "haproxy"
+    ? parseDescription(description.slice(description.indexOf(":") + 1))
+    : parsed;
 }
 
 /** Options of `serveListening`. */
