@@ -39,7 +39,8 @@ export function parseDescription(text: string): Description {
   return { text, kind, args, kwargs };
 }
 
-function splitRaw(text: string): { raw: string; value: string }[] {
+/** The `:`-separated parts of a description, as written and unescaped. */
+export function splitRaw(text: string): { raw: string; value: string }[] {
   const parts: { raw: string; value: string }[] = [];
   let start = 0;
   for (let i = 0; i <= text.length; i++) {

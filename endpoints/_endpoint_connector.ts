@@ -25,6 +25,7 @@ import {
   TimeoutError,
 } from "./connect_error.ts";
 import { ConnTransport } from "./conn_transport.ts";
+import { formatAddr } from "../protocols/_addr.ts";
 import { peerAddr } from "./_peer_addr.ts";
 
 /** A factory's client hooks, when it has them (any Factory can connect). */
@@ -80,7 +81,7 @@ export class EndpointConnector implements Connector {
     if (this.#state !== "connecting") return;
     this.#attempt?.controller.abort(
       new ConnectingCancelledError(
-        `Connection attempt cancelled: ${describe(this.getDestination())}`,
+        `Connection attempt cancelled: ${formatAddr(this.getDestination())}`,
       ),
     );
   }
@@ -114,7 +115,7 @@ export class EndpointConnector implements Connector {
         controller.abort(
           new TimeoutError(
             `Connection timed out after ${timeout} s: ${
-              describe(this.getDestination())
+              formatAddr(this.getDestination())
             }`,
           ),
         );
@@ -160,7 +161,7 @@ export class EndpointConnector implements Connector {
       throw this.#failed(
         new ConnectError(
           `Factory refused the connection: buildProtocol returned null for ${
-            describe(this.getDestination())
+            formatAddr(this.getDestination())
           }`,
         ),
       );
@@ -238,7 +239,7 @@ export class EndpointConnector implements Connector {
 
   #connectError(error: unknown): Error {
     if (error instanceof ConnectError) return error;
-    const where = describe(this.getDestination());
+    const where = formatAddr(this.getDestination());
     const message = messageOf(error);
     if (error instanceof Deno.errors.ConnectionRefused) {
       return new ConnectionRefusedError(`Connection refused: ${where}`, {
@@ -295,21 +296,6 @@ function untilAborted(
       },
     );
   });
-}
-
-function describe(addr: Deno.Addr): string {
-  switch (addr.transport) {
-    case "tcp":
-    case "udp":
-      return addr.hostname.includes(":")
-        ? `[${addr.hostname}]:${addr.port}`
-        : `${addr.hostname}:${addr.port}`;
-    case "unix":
-    case "unixpacket":
-      return `unix:${addr.path}`;
-    default:
-      return String(addr.transport);
-  }
 }
 
 function messageOf(error: unknown): string {

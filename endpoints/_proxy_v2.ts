@@ -7,19 +7,8 @@ import { crc32c } from "./_crc32c.ts";
 import { hex, type ProxyHeader, type ProxyTlv } from "./_proxy_header.ts";
 
 /** The 12 bytes a v2 header starts with. */
-export const V2_SIGNATURE: Uint8Array = Uint8Array.of(
-  0x0d,
-  0x0a,
-  0x0d,
-  0x0a,
-  0x00,
-  0x0d,
-  0x0a,
-  0x51,
-  0x55,
-  0x49,
-  0x54,
-  0x0a,
+export const V2_SIGNATURE: Uint8Array = new TextEncoder().encode(
+  "\r\n\r\n\0\r\nQUIT\n",
 );
 
 const V2_FIXED = 16;

@@ -29,6 +29,8 @@ import type {
   ServeListenerOptions,
 } from "./listening_port.ts";
 import { ProxyProtocolError } from "./proxy_protocol_error.ts";
+import { formatAddr } from "../protocols/_addr.ts";
+import { peerAddr } from "./_peer_addr.ts";
 import type { ServerEndpoint } from "./server_endpoint.ts";
 import { TLSServerEndpoint } from "./tls_server_endpoint.ts";
 
@@ -221,18 +223,6 @@ function guarded(factory: Factory, prepared: WeakSet<Deno.Addr>): Factory {
   });
 }
 
-function formatPeer(addr: Deno.Addr): string {
-  if (addr.transport === "tcp" || addr.transport === "udp") {
-    return addr.hostname.includes(":")
-      ? `[${addr.hostname}]:${addr.port}`
-      : `${addr.hostname}:${addr.port}`;
-  }
-  if (addr.transport === "unix" || addr.transport === "unixpacket") {
-    return `unix:${addr.path || "(unnamed)"}`;
-  }
-  return String(addr.transport);
-}
-
 // Read the header, or fail after `timeout` ms. On failure the port closes
 // the connection, which ends the pending read.
 async function readHeader(
@@ -247,7 +237,7 @@ async function readHeader(
     expired.reject(
       new ProxyProtocolError(
         `PROXY protocol header timed out: ${
-          formatPeer(real)
+          formatAddr(real)
         } sent ${parser.received} bytes and no complete header within ${timeout} ms`,
         { peer: real, timedOut: true },
       ),
@@ -263,20 +253,20 @@ async function readHeader(
       if (n === null) parser.end();
       const result = parser.push(buffer.subarray(0, n));
       buffer = buffer.subarray(n);
-      if (result !== null) return accepted(conn, real, result);
+      if (result !== null) return accepted(conn, result);
     }
   } catch (error) {
     if (error instanceof ProxyProtocolError && error.timedOut) throw error;
     if (error instanceof ProxyProtocolError) {
       throw new ProxyProtocolError(
-        `${error.message} (from ${formatPeer(real)})`,
+        `${error.message} (from ${formatAddr(real)})`,
         { peer: real, cause: error },
       );
     }
     const detail = error instanceof Error ? error.message : String(error);
     throw new ProxyProtocolError(
       `Connection lost before its PROXY protocol header: ${
-        formatPeer(real)
+        formatAddr(real)
       }: ${detail}`,
       { peer: real, cause: error },
     );
@@ -287,16 +277,11 @@ async function readHeader(
 
 function accepted(
   conn: Deno.Conn,
-  real: Deno.Addr,
   { header, rest }: ProxyHeaderResult,
 ): { conn: Deno.Conn; peer: Deno.Addr } {
   const { source, destination } = header;
   // A fresh object either way: `guarded` recognises the peers by identity.
-  // Deno reports an unnamed Unix peer with a null path.
-  const peer: Deno.Addr = source ??
-    (real.transport === "unix" || real.transport === "unixpacket"
-      ? { transport: real.transport, path: real.path ?? "" }
-      : { ...real });
+  const peer: Deno.Addr = source ?? { ...peerAddr(conn) };
   if (source === null && rest.length === 0) return { conn, peer };
   return { conn: new ProxiedConn(conn, rest, source, destination), peer };
 }

@@ -16,6 +16,7 @@ import {
   parseList,
   parseMode,
   parsePort,
+  splitRaw,
 } from "./_description.ts";
 import { HAProxyServerEndpoint } from "./haproxy_server_endpoint.ts";
 import type { ServerEndpoint } from "./server_endpoint.ts";
@@ -157,19 +158,13 @@ function haproxyFromString(description: string): HAProxyServerEndpoint {
   const inner = colon === -1 ? "" : description.slice(colon + 1);
   const parts: string[] = [];
   let timeout: string | undefined;
-  let start = 0;
-  for (let i = 0; i <= inner.length; i++) {
-    if (inner[i] === "\\") i++;
-    else if (i === inner.length || inner[i] === ":") {
-      const part = inner.slice(start, i);
-      start = i + 1;
-      if (!part.startsWith("headerTimeout=")) parts.push(part);
-      else if (timeout !== undefined) {
-        throw new TypeError(
-          `Duplicate option in endpoint description: headerTimeout in ${description}`,
-        );
-      } else timeout = part.slice("headerTimeout=".length);
-    }
+  for (const { raw } of splitRaw(inner)) {
+    if (!raw.startsWith("headerTimeout=")) parts.push(raw);
+    else if (timeout !== undefined) {
+      throw new TypeError(
+        `Duplicate option in endpoint description: headerTimeout in ${description}`,
+      );
+    } else timeout = raw.slice("headerTimeout=".length);
   }
   const kind = (parts[0] ?? "").trim().toLowerCase();
   if (kind === "") {
@@ -177,11 +172,15 @@ function haproxyFromString(description: string): HAProxyServerEndpoint {
       `Missing endpoint after haproxy: in endpoint description: ${description}`,
     );
   }
-  if (kind === "tls" || kind === "ssl" || kind === "haproxy") {
+  if (kind === "haproxy") {
     throw new TypeError(
-      kind === "haproxy"
-        ? `Nested haproxy: in endpoint description: ${description}`
-        : `PROXY protocol over TLS is not supported: ${kind} in ${description} (the header precedes the TLS handshake, which Deno.listenTls reads itself; terminate TLS in the proxy)`,
+      `Nested haproxy: in endpoint description: ${description}`,
+    );
+  }
+  // Refused before the inner endpoint reads its PEM files.
+  if (kind === "tls" || kind === "ssl") {
+    throw new TypeError(
+      `PROXY protocol over TLS is not supported: ${kind} in ${description} (the header precedes the TLS handshake, which Deno.listenTls reads itself; terminate TLS in the proxy)`,
     );
   }
   return new HAProxyServerEndpoint(serverFromString(parts.join(":")), {

@@ -12,6 +12,7 @@
 import type { Factory } from "../protocols/factory.ts";
 import { type ReactorTime, realClock } from "../protocols/reactor_time.ts";
 import { escapeValue, withPort } from "./_description.ts";
+import { formatAddr } from "../protocols/_addr.ts";
 import {
   type ListeningPort,
   type ListenOptions,
@@ -156,15 +157,6 @@ export class TLSServerEndpoint implements ServerEndpoint {
   }
 }
 
-function formatPeer(addr: Deno.Addr): string {
-  if (addr.transport === "tcp" || addr.transport === "udp") {
-    return addr.hostname.includes(":")
-      ? `[${addr.hostname}]:${addr.port}`
-      : `${addr.hostname}:${addr.port}`;
-  }
-  return addr.transport;
-}
-
 // Finish the handshake, or fail it after `timeout` ms. On failure the port
 // closes the connection, which cancels the pending handshake.
 async function handshake(
@@ -178,7 +170,7 @@ async function handshake(
     expired.reject(
       new TLSHandshakeError(
         `TLS handshake timed out: ${
-          formatPeer(peer)
+          formatAddr(peer)
         } did not complete it within ${timeout} ms`,
         { peer, timedOut: true },
       ),
@@ -190,7 +182,7 @@ async function handshake(
     if (error instanceof TLSHandshakeError) throw error;
     const detail = error instanceof Error ? error.message : String(error);
     throw new TLSHandshakeError(
-      `TLS handshake failed: ${formatPeer(peer)}: ${detail}`,
+      `TLS handshake failed: ${formatAddr(peer)}: ${detail}`,
       { peer, cause: error },
     );
   } finally {

@@ -60,11 +60,9 @@ export function parseIPv6(text: string): Uint8Array | null {
  * `::ffff:a.b.c.d` (as Deno reports socket addresses).
  */
 export function formatIPv6(bytes: Uint8Array): string {
+  if (isIPv4Mapped(bytes)) return `::ffff:${bytes.subarray(12).join(".")}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${bytes.subarray(12).join(".")}`;
-  }
   let best = -1;
   let bestLength = 1;
   for (let i = 0; i < 8;) {
@@ -86,4 +84,10 @@ export function formatIPv6(bytes: Uint8Array): string {
   return `${text(groups.slice(0, best))}::${
     text(groups.slice(best + bestLength))
   }`;
+}
+
+/** True for an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, 16 bytes). */
+export function isIPv4Mapped(bytes: Uint8Array): boolean {
+  return bytes.subarray(0, 10).every((byte) => byte === 0) &&
+    bytes[10] === 0xff && bytes[11] === 0xff;
 }

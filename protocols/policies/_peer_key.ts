@@ -2,7 +2,7 @@
 // spelling per host (IPv4-mapped IPv6 as IPv4, IPv6 canonical, every Unix
 // peer the same).
 
-import { formatIPv6, parseIPv6 } from "../_ip_address.ts";
+import { formatIPv6, isIPv4Mapped, parseIPv6 } from "../_ip_address.ts";
 
 /** The host of a peer address, spelled one way per host. */
 export function peerKey(addr: Deno.Addr): string {
@@ -31,8 +31,6 @@ export function hostKey(hostname: string): string {
   const zone = zoneAt === -1 ? "" : host.slice(zoneAt);
   const bytes = parseIPv6(zoneAt === -1 ? host : host.slice(0, zoneAt));
   if (bytes === null) return host;
-  const mapped = bytes.subarray(0, 10).every((byte) => byte === 0) &&
-    bytes[10] === 0xff && bytes[11] === 0xff;
-  if (mapped) return bytes.subarray(12).join(".");
+  if (isIPv4Mapped(bytes)) return bytes.subarray(12).join(".");
   return formatIPv6(bytes) + zone;
 }

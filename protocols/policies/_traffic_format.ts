@@ -1,20 +1,4 @@
-// How TrafficLoggingFactory spells addresses and bytes.
-
-/** `127.0.0.1:8007`, `[::1]:8007`, `unix:/path`. */
-export function describeAddr(addr: Deno.Addr): string {
-  switch (addr.transport) {
-    case "tcp":
-    case "udp":
-      return addr.hostname.includes(":")
-        ? `[${addr.hostname}]:${addr.port}`
-        : `${addr.hostname}:${addr.port}`;
-    case "unix":
-    case "unixpacket":
-      return `unix:${addr.path || "(unnamed)"}`;
-    default:
-      return JSON.stringify(addr);
-  }
-}
+// How TrafficLoggingFactory spells bytes.
 
 const ESCAPES: Record<number, string> = {
   0x09: "\\t",

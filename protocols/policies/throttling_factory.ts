@@ -168,18 +168,20 @@ export class ThrottlingFactory extends WrappingFactory {
     if (this.#readThrottled || bucket.tokens > 0) return;
     this.#readThrottled = true;
     this.#syncReading();
-    this.#readTimer = this.clock.callLater(
-      bucket.msUntil(bucket.threshold),
-      this.#unthrottleReads,
-    );
+    this.#resumeReadsWhenRefilled();
   }
 
-  #unthrottleReads = (): void => {
+  // Reading resumes once the read bucket is back at its threshold; until
+  // then (the debt may need more than one wait) a timer checks again.
+  #resumeReadsWhenRefilled = (): void => {
     this.#readTimer = null;
     const bucket = this.#read!;
     const wait = bucket.msUntil(bucket.threshold);
     if (wait > 0) {
-      this.#readTimer = this.clock.callLater(wait, this.#unthrottleReads);
+      this.#readTimer = this.clock.callLater(
+        wait,
+        this.#resumeReadsWhenRefilled,
+      );
       return;
     }
     this.#readThrottled = false;

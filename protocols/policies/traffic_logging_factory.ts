@@ -13,9 +13,10 @@ import type {
   Producer,
   Transport,
 } from "../transport.ts";
-import { checkedBytes, checkedChunks } from "../_encode.ts";
+import { checkedBytes, checkedChunks, toBytes } from "../_encode.ts";
 import { checkPositive } from "./_checks.ts";
-import { describeAddr, preview } from "./_traffic_format.ts";
+import { formatAddr } from "../_addr.ts";
+import { preview } from "./_traffic_format.ts";
 import { ProtocolWrapper } from "./protocol_wrapper.ts";
 import { WrappingFactory } from "./wrapping_factory.ts";
 
@@ -98,7 +99,6 @@ export class TrafficLoggingFactory extends WrappingFactory {
   #file: Deno.FsFile | null = null;
   #counter = 0;
   #failed = false;
-  #encoder = new TextEncoder();
 
   /**
    * Wrap a factory.
@@ -203,7 +203,7 @@ export class TrafficLoggingFactory extends WrappingFactory {
       append: true,
       create: true,
     });
-    const bytes = this.#encoder.encode(line + "\n");
+    const bytes = toBytes(line + "\n");
     let offset = 0;
     while (offset < bytes.length) {
       offset += this.#file.writeSync(bytes.subarray(offset));
@@ -248,9 +248,9 @@ class TrafficLoggingProtocol extends ProtocolWrapper {
 
   override makeConnection(transport: Transport): void {
     this.#log(
-      `connection made: peer ${describeAddr(transport.getPeer())}, host ${
-        describeAddr(transport.getHost())
-      }`,
+      `connection made: peer ${
+        formatAddr(transport.getPeer(), JSON.stringify)
+      }, host ${formatAddr(transport.getHost(), JSON.stringify)}`,
     );
     super.makeConnection(transport);
   }
@@ -292,7 +292,7 @@ class TrafficLoggingProtocol extends ProtocolWrapper {
   }
 
   override writeSequence(chunks: Iterable<Uint8Array | string>): void {
-    const all = checkedChunks(chunks).map(checkedBytes);
+    const all = checkedChunks(chunks).map(toBytes);
     const total = all.reduce((n, c) => n + c.length, 0);
     this.#log(
       `sent ${total} bytes in ${all.length} chunks: ${
