@@ -3,7 +3,7 @@
 
 import type { LoadResult } from "./load_client.ts";
 import type { ServerSpec } from "./loopback.ts";
-import { deno, kill, live, root, timeout } from "./_process.ts";
+import { deno, kill, Lines, live, root, timeout } from "./_process.ts";
 
 /** Prefix a command with `taskset -c CORE` when there are cores to spare. */
 function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
@@ -32,36 +32,20 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   }).spawn();
   live.add(child);
   const stderr = new Response(child.stderr).text();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const findPort = async (): Promise<number> => {
-    let text = "";
-    while (true) {
-      const { value, done } = await lines.read();
-      if (done) {
-        throw new Error(
-          `${spec.name} exited before listening: ${await stderr}`,
-        );
-      }
-      text += value;
-      const match = /listening on tcp:(\d+)/.exec(text);
-      if (match) return Number(match[1]);
-    }
-  };
+  const stdout = new Lines(child.stdout);
   let port: number;
   try {
-    port = await timeout(findPort(), 15_000, `${spec.name} to listen`);
+    const pattern = /listening on tcp:(\d+)/;
+    port = Number(
+      (await stdout.wait(pattern, 15_000, `${spec.name} to listen`))[1],
+    );
   } catch (error) {
     kill(child);
     await child.status;
     live.delete(child);
-    throw error;
+    throw new Error(`${(error as Error).message}: ${await stderr}`);
   }
-  // Keep draining stdout so that the server never blocks on a full pipe.
-  (async () => {
-    try {
-      while (!(await lines.read()).done) { /* discard */ }
-    } catch { /* gone */ }
-  })();
+  stdout.drain();
   return {
     child,
     port,

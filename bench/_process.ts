@@ -1,6 +1,7 @@
 // What the benchmark orchestrators share: their flags, the child processes
-// they started (all killed on the way out), bounded waits, waiting for a quiet
-// machine, number formatting, tables, the JSON report, and the main guard.
+// they started (all killed on the way out) and their output read line by
+// line, bounded waits, runs kept from a quiet moment of the machine, number
+// formatting, tables, the JSON report, and the main guard.
 
 import { machineBusySeconds } from "./load_client.ts";
 
@@ -43,11 +44,63 @@ export function timeout<T>(
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
+/** Reads a child's stdout line by line. */
+export class Lines {
+  #reader: ReadableStreamDefaultReader<string>;
+  #text = "";
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /**
+   * The next line matching `pattern`, bounded in time.
+   *
+   * @param pattern What to wait for.
+   * @param ms Time limit.
+   * @param what What is awaited, for the error messages.
+   * @returns The match.
+   */
+  async wait(
+    pattern: RegExp,
+    ms: number,
+    what = `${pattern}`,
+  ): Promise<RegExpExecArray> {
+    const find = async (): Promise<RegExpExecArray> => {
+      while (true) {
+        const newline = this.#text.indexOf("\n");
+        if (newline >= 0) {
+          const line = this.#text.slice(0, newline);
+          this.#text = this.#text.slice(newline + 1);
+          const match = pattern.exec(line);
+          if (match) return match;
+          continue;
+        }
+        const { value, done } = await this.#reader.read();
+        if (done) throw new Error(`Process exited while waiting for ${what}`);
+        this.#text += value;
+      }
+    };
+    return await timeout(find(), ms, what);
+  }
+
+  /** Read and drop the rest, so that the child never blocks on a full pipe. */
+  drain(): void {
+    (async () => {
+      try {
+        while (!(await this.#reader.read()).done) { /* discard */ }
+      } catch {
+        // Gone.
+      }
+    })();
+  }
+}
+
 /**
  * On a shared machine, wait (at most `ms`) for a moment when other processes
  * use less than `maxOther` cores, sampled over half a second.
  */
-export async function waitForQuiet(
+async function waitForQuiet(
   maxOther: number,
   ms: number,
 ): Promise<void> {
@@ -57,6 +110,25 @@ export async function waitForQuiet(
     await delay(500);
     if ((machineBusySeconds() - before) / 0.5 < maxOther) return;
   }
+}
+
+/**
+ * The machine may be shared: `run` once a quiet moment came (waiting at most
+ * 30 s), again up to `retries` times while other processes used more than
+ * `maxOther` cores during it, and keep the quietest attempt.
+ */
+export async function quietestRun<T extends { otherCpu: number }>(
+  { maxOther, retries }: { maxOther: number; retries: number },
+  run: () => Promise<T>,
+): Promise<T> {
+  let best: T | null = null;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    await waitForQuiet(maxOther, 30_000);
+    const result = await run();
+    if (best === null || result.otherCpu < best.otherCpu) best = result;
+    if (result.otherCpu <= maxOther) break;
+  }
+  return best!;
 }
 
 export function fmt(n: number, digits = 0): string {

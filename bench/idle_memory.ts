@@ -23,6 +23,7 @@ import {
   deno,
   fmt,
   kill,
+  Lines,
   live,
   markdownTable,
   parseFlags,
@@ -122,44 +123,6 @@ function spawnDeno(args: string[], stdin: "piped" | "null"): Deno.ChildProcess {
   return child;
 }
 
-/** Reads lines of a child's stdout. */
-class Lines {
-  #reader: ReadableStreamDefaultReader<string>;
-  #text = "";
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /**
-   * The next line matching `pattern`, bounded in time.
-   *
-   * @param pattern What to wait for.
-   * @param ms Time limit.
-   * @returns The match.
-   */
-  async wait(pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-    const find = async (): Promise<RegExpExecArray> => {
-      while (true) {
-        const newline = this.#text.indexOf("\n");
-        if (newline >= 0) {
-          const line = this.#text.slice(0, newline);
-          this.#text = this.#text.slice(newline + 1);
-          const match = pattern.exec(line);
-          if (match) return match;
-          continue;
-        }
-        const { value, done } = await this.#reader.read();
-        if (done) {
-          throw new Error(`Process exited while waiting for ${pattern}`);
-        }
-        this.#text += value;
-      }
-    };
-    return await timeout(find(), ms, `${pattern}`);
-  }
-}
-
 /**
  * VmRSS of a process, KiB.
  *
@@ -223,8 +186,7 @@ async function measure(
     const port = Number(
       (await serverOut.wait(/listening on tcp:(\d+)/, 15_000))[1],
     );
-    // Keep draining stdout so that the server never blocks on a full pipe.
-    serverOut.wait(/(?!)/, 600_000).catch(() => {});
+    serverOut.drain();
     const pid = server.pid;
     const baseSockets = socketCount(pid);
     const before = await settledRss(pid);

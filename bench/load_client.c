@@ -5,6 +5,7 @@
 //
 // usage: load_client --port PORT [--connections 50] [--inflight 16]
 //        [--size 64] [--warmup 1] [--duration 5] [--server-pid PID]
+//        [--frame raw|line|netstring|int32]
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>

@@ -13,7 +13,7 @@
  *
  * Run: `deno run -A bench/load_client.ts
  * --port PORT [--connections 50] [--inflight 16] [--size 64] [--warmup 1]
- * [--duration 5] [--server-pid PID]`.
+ * [--duration 5] [--server-pid PID] [--frame raw|line|netstring|int32]`.
  *
  * @module
  */
@@ -167,10 +167,26 @@ export function cpuSeconds(pid: number | "self"): number {
  * @returns Seconds of CPU, summed over the cores.
  */
 export function machineBusySeconds(): number {
-  const line = Deno.readTextFileSync("/proc/stat").split("\n", 1)[0];
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is within user).
+  const v = machineTicks();
   return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / TICKS_PER_SECOND;
+}
+
+/**
+ * Seconds the whole machine has spent in irq and softirq so far (loopback
+ * TCP is processed there).
+ *
+ * @returns Seconds of CPU, summed over the cores.
+ */
+export function irqSeconds(): number {
+  const v = machineTicks();
+  return (v[5] + v[6]) / TICKS_PER_SECOND;
+}
+
+// The figures of the "cpu" line of /proc/stat, in ticks.
+function machineTicks(): number[] {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n", 1)[0];
+  return line.trim().split(/\s+/).slice(1).map(Number);
 }
 
 let received = 0;

@@ -32,8 +32,8 @@ import {
   fmt,
   markdownTable,
   parseFlags,
+  quietestRun,
   runMain,
-  waitForQuiet,
   writeReport,
 } from "./_process.ts";
 
@@ -73,12 +73,9 @@ export const SERVERS: ServerSpec[] = [
     description:
       "bench/raw_echo_server.ts: conn.read into a 64 KiB buffer, conn.write back",
   },
-];
-
-// The framing echo servers of the helper protocols (issue 3): the same load,
-// each 64-byte message framed as that server expects (a 62-byte line and
-// CR LF, "60:…,", a 4-byte length and 60 bytes). Target ≥ 0.75 × raw.
-SERVERS.push(
+  // The framing echo servers of the helper protocols (issue 3): the same load,
+  // each 64-byte message framed as that server expects (a 62-byte line and
+  // CR LF, "60:…,", a 4-byte length and 60 bytes). Target ≥ 0.75 × raw.
   {
     name: "line",
     args: [
@@ -127,7 +124,7 @@ SERVERS.push(
       `bench/raw_framed_echo_server.ts --frame ${frame}: a ${frame} echo written by hand on Deno.Conn (the ceiling for that framing)`,
     frame,
   })),
-);
+];
 
 const BASELINE = "raw";
 
@@ -248,11 +245,7 @@ async function main(options: Options): Promise<void> {
       // Alternate the order so that neither server always runs first.
       const order = round % 2 === 0 ? specs : [...specs].reverse();
       for (const spec of order) {
-        // The machine may be shared: a run disturbed by other processes is
-        // repeated, and the quietest attempt kept.
-        let best: LoadResult | null = null;
-        for (let attempt = 0; attempt <= options.retries; attempt++) {
-          await waitForQuiet(options.maxOther, 30_000);
+        const best = await quietestRun(options, async () => {
           const server = await startServer(spec);
           let result: LoadResult;
           try {
@@ -270,10 +263,9 @@ async function main(options: Options): Promise<void> {
               `other ${fmt(result.otherCpu, 2)}` +
               (result.otherCpu > options.maxOther ? " (disturbed)" : ""),
           );
-          if (best === null || result.otherCpu < best.otherCpu) best = result;
-          if (result.otherCpu <= options.maxOther) break;
-        }
-        results.push({ round, server: spec.name, result: best! });
+          return result;
+        });
+        results.push({ round, server: spec.name, result: best });
       }
     }
     const summaries = summarize(results, options.servers);

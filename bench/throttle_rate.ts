@@ -13,8 +13,11 @@
  * @module
  */
 
-import { Factory, listen, Protocol } from "../mod.ts";
-import { ThrottlingFactory } from "../protocols/policies/mod.ts";
+import { Factory, listen, type ListeningPort, Protocol } from "../mod.ts";
+import {
+  ThrottlingFactory,
+  type ThrottlingOptions,
+} from "../protocols/policies/mod.ts";
 
 const MiB = 1024 * 1024;
 
@@ -31,6 +34,20 @@ const limits = option("limit", MiB).concat(
   Deno.args.includes("--limit") ? [] : [10 * MiB, 100 * 1024],
 );
 
+/** Serve `protocol` throttled on loopback, and connect a plain client to it. */
+async function throttled(
+  protocol: new () => Protocol,
+  options: ThrottlingOptions,
+): Promise<{ port: ListeningPort; conn: Deno.TcpConn }> {
+  const factory = new ThrottlingFactory(Factory.forProtocol(protocol), options);
+  const port = await listen("tcp:0:interface=127.0.0.1", factory);
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: (port.addr as Deno.NetAddr).port,
+  });
+  return { port, conn };
+}
+
 async function writeRate(limit: number): Promise<number> {
   const total = Math.ceil(limit * (seconds + 1));
   class Sender extends Protocol {
@@ -39,14 +56,7 @@ async function writeRate(limit: number): Promise<number> {
       this.transport!.loseConnection();
     }
   }
-  const factory = new ThrottlingFactory(Factory.forProtocol(Sender), {
-    writeLimit: limit,
-  });
-  const port = await listen("tcp:0:interface=127.0.0.1", factory);
-  const conn = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (port.addr as Deno.NetAddr).port,
-  });
+  const { port, conn } = await throttled(Sender, { writeLimit: limit });
   const buffer = new Uint8Array(256 * 1024);
   let got = 0;
   let start = 0;
@@ -82,14 +92,7 @@ async function readRate(limit: number): Promise<number> {
       }
     }
   }
-  const factory = new ThrottlingFactory(Factory.forProtocol(Sink), {
-    readLimit: limit,
-  });
-  const port = await listen("tcp:0:interface=127.0.0.1", factory);
-  const conn = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (port.addr as Deno.NetAddr).port,
-  });
+  const { port, conn } = await throttled(Sink, { readLimit: limit });
   const data = new Uint8Array(Math.ceil(limit * (seconds + 2)));
   const flood = (async () => {
     for (let offset = 0; offset < data.length;) {

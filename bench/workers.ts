@@ -27,15 +27,17 @@
 
 import { Factory } from "../protocols/factory.ts";
 import { Protocol } from "../protocols/protocol.ts";
-import { cpuSeconds, machineBusySeconds } from "./load_client.ts";
+import { cpuSeconds, irqSeconds, machineBusySeconds } from "./load_client.ts";
 import {
+  delay,
   deno,
+  fmt,
   parseFlags,
+  quietestRun,
   root,
-  waitForQuiet,
   writeReport,
 } from "./_process.ts";
-import { loadClient } from "./_load.ts";
+import { loadClient, LOOPBACK_CHECKS, median } from "./_load.ts";
 import type { LoadResult } from "./load_client.ts";
 
 // The server of `--work US` (this file is then the module `cli.ts serve`
@@ -80,12 +82,10 @@ function parseOptions(args: string[]): Options {
   return parseFlags(args, DEFAULTS, {
     configs: (configs) =>
       configs.every((c) => c === "single" || /^\d+$/.test(c)),
-    client: (client) => ["auto", "c", "deno"].includes(client),
+    client: LOOPBACK_CHECKS.client,
     pin: (pin) => pin === "none" || pin === "client",
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server {
   child: Deno.ChildProcess;
@@ -135,7 +135,7 @@ async function startServer(config: string, options: Options): Promise<Server> {
       await Promise.all(drained);
       throw new Error(`Server did not start:\n${seen.stderr}`);
     }
-    await sleep(20);
+    await delay(20);
   }
   const pids = /pids=\[([\d,]+)\]/.exec(seen.stderr)?.[1].split(",") ?? [];
   return { child, port, pids: [child.pid, ...pids.map(Number)] };
@@ -159,13 +159,6 @@ interface Run {
   irqCpu: number;
   /** Everything else on the machine (other processes), in cores. */
   otherCpu: number;
-}
-
-/** Seconds the machine spent in irq and softirq so far. */
-function irqSeconds(): number {
-  const line = Deno.readTextFileSync("/proc/stat").split("\n", 1)[0];
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  return (v[5] + v[6]) / 100;
 }
 
 async function measure(
@@ -201,13 +194,13 @@ async function measure(
   }).output();
   // The client's own window starts after it connected and warmed up; this
   // one is close enough for CPU shares.
-  await sleep(options.warmup * 1000 + 200);
+  await delay(options.warmup * 1000 + 200);
   const serverCpu = () =>
     server.pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
   const sample = () =>
     [serverCpu(), machineBusySeconds(), irqSeconds(), Date.now()] as const;
   const [server0, busy0, irq0, t0] = sample();
-  await sleep(options.duration * 1000 - 400);
+  await delay(options.duration * 1000 - 400);
   const [server1, busy1, irq1, t1] = sample();
   const out = await running;
   if (!out.success) {
@@ -230,17 +223,6 @@ async function measure(
   };
 }
 
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[s.length >> 1]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (n: number, digits = 0): string =>
-  n.toLocaleString("en-US", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 const label = (config: string): string =>
   config === "single" ? "single process" : `--workers ${config}`;
 
@@ -262,11 +244,7 @@ async function main(options: Options): Promise<void> {
         ? [...options.configs].reverse()
         : options.configs;
       for (const config of order) {
-        // The machine may be shared: a run disturbed by other processes is
-        // repeated, and the quietest attempt kept.
-        let best: Run | null = null;
-        for (let attempt = 0; attempt <= options.retries; attempt++) {
-          await waitForQuiet(options.maxOther, 30_000);
+        const best = await quietestRun(options, async () => {
           const server = await startServer(config, options);
           let run: Run;
           try {
@@ -282,10 +260,9 @@ async function main(options: Options): Promise<void> {
             }% irq ${fmt(run.irqCpu * 100)}% other ${fmt(run.otherCpu, 2)}` +
               (run.otherCpu > options.maxOther ? " (disturbed)" : ""),
           );
-          if (best === null || run.otherCpu < best.otherCpu) best = run;
-          if (run.otherCpu <= options.maxOther) break;
-        }
-        runs.push(best!);
+          return run;
+        });
+        runs.push(best);
       }
     }
     const base = options.configs.includes("1") ? "1" : options.configs[0];
