@@ -1,6 +1,8 @@
 // Test certificates, made at test time with openssl (never committed). rustls
 // wants an end-entity certificate: CA:FALSE, with a subjectAltName.
 
+import { hasTool } from "./_tools.ts";
+
 export interface TestCert {
   /** PEM of the certificate (also usable as the client's trusted CA). */
   cert: string;
@@ -16,19 +18,7 @@ let opensslChecked: boolean | undefined;
 
 /** Whether openssl is installed (tests that need it skip with a message otherwise). */
 export async function hasOpenssl(): Promise<boolean> {
-  if (opensslChecked === undefined) {
-    try {
-      const { success } = await new Deno.Command("openssl", {
-        args: ["version"],
-        stdout: "null",
-        stderr: "null",
-      })
-        .output();
-      opensslChecked = success;
-    } catch {
-      opensslChecked = false;
-    }
-  }
+  opensslChecked ??= await hasTool("openssl", ["version"]);
   return opensslChecked;
 }
 

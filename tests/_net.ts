@@ -86,6 +86,23 @@ export class ListFactory<P extends Protocol> extends Factory<P> {
   }
 }
 
+/** Errors reported by a port (pass `onError`), with a promise for the next one. */
+export class Errors {
+  seen: unknown[] = [];
+  #next = Promise.withResolvers<unknown>();
+  onError = (error: unknown): void => {
+    this.seen.push(error);
+    this.#next.resolve(error);
+    this.#next = Promise.withResolvers<unknown>();
+  };
+
+  /** The `index`th error, once reported. */
+  async nth(index: number): Promise<unknown> {
+    while (this.seen.length <= index) await this.#next.promise;
+    return this.seen[index];
+  }
+}
+
 export function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let offset = 0;
@@ -141,6 +158,23 @@ export async function readN(
     filled += n;
   }
   return out.subarray(0, filled);
+}
+
+/**
+ * Resolves once `read()` has stopped changing for `quietMs`: the pipe is
+ * stalled. Not a timing assertion: a slow machine only waits longer.
+ */
+export async function settled(
+  read: () => number,
+  quietMs = 150,
+): Promise<number> {
+  let last = read();
+  while (true) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = read();
+    if (now === last) return now;
+    last = now;
+  }
 }
 
 /** Deterministic pseudo-random bytes. */

@@ -15,13 +15,9 @@ export interface Running {
 
 const root = new URL("../", import.meta.url);
 
-/** Run `deno run -A <script> <args>` from the repository root. */
-export async function start(
-  script: string,
-  args: string[],
-  expected = Math.max(args.length, 1),
-): Promise<Running> {
-  const child = new Deno.Command(Deno.execPath(), {
+/** Spawn `deno run -A <script> <args>` from the repository root, stdout and stderr piped. */
+export function spawnScript(script: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
     cwd: root,
     stdin: "null",
@@ -29,6 +25,15 @@ export async function start(
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).spawn();
+}
+
+/** Run `deno run -A <script> <args>` from the repository root. */
+export async function start(
+  script: string,
+  args: string[],
+  expected = Math.max(args.length, 1),
+): Promise<Running> {
+  const child = spawnScript(script, args);
   const stderrText = new Response(child.stderr).text();
   const lines = linesOf(child.stdout);
   const listening: string[] = [];

@@ -11,7 +11,7 @@ import {
   type OtelObservableCallback,
 } from "../otel.ts";
 import { ProxyProtocolError } from "../endpoints/proxy_protocol_error.ts";
-import { encoder, portOf, readN } from "./_net.ts";
+import { connectTo, encoder, portOf, readN, serve } from "./_net.ts";
 
 interface Observation {
   name: string;
@@ -87,10 +87,7 @@ class Echo extends Protocol {
 
 Deno.test("otel: instruments, units and attributes", async () => {
   const meter = new FakeMeter();
-  await using port = await listen(
-    "tcp:0:interface=127.0.0.1",
-    Factory.forProtocol(Echo),
-  );
+  await using port = await serve(Factory.forProtocol(Echo));
   using _observation = observePort(port, {
     meter,
     attributes: { "service.role": "edge" },
@@ -127,15 +124,9 @@ Deno.test("otel: instruments, units and attributes", async () => {
 
 Deno.test("otel: the figures are read at each collection", async () => {
   const meter = new FakeMeter();
-  const port = await listen(
-    "tcp:0:interface=127.0.0.1",
-    Factory.forProtocol(Echo),
-  );
+  const port = await serve(Factory.forProtocol(Echo));
   const observation = observePort(port, { meter });
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: portOf(port),
-  });
+  const client = await connectTo(port);
   await client.write(encoder.encode("hello"));
   await readN(client, 5);
   const during = values(await meter.collect());
@@ -164,16 +155,10 @@ Deno.test("otel: errors count failed PROXY headers; two ports on one meter", asy
     Factory.forProtocol(Echo),
     { onError: failed.resolve },
   );
-  await using plain = await listen(
-    "tcp:0:interface=127.0.0.1",
-    Factory.forProtocol(Echo),
-  );
+  await using plain = await serve(Factory.forProtocol(Echo));
   using _a = observePort(proxied, { meter });
   using _b = observePort(plain, { meter });
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: portOf(proxied),
-  });
+  const client = await connectTo(proxied);
   await client.write(encoder.encode("nonsense\r\n"));
   assert.ok((await failed.promise) instanceof ProxyProtocolError);
   client.close();
@@ -201,10 +186,7 @@ Deno.test("otel: a Unix port reports its path", async () => {
 });
 
 Deno.test("otel: a missing meter is a TypeError", async () => {
-  await using port = await listen(
-    "tcp:0:interface=127.0.0.1",
-    Factory.forProtocol(Echo),
-  );
+  await using port = await serve(Factory.forProtocol(Echo));
   for (const options of [undefined, {}, { meter: {} }, { meter: null }]) {
     assert.throws(
       () => observePort(port, options as never),

@@ -2,7 +2,7 @@
 // line by line, so that a test waits for what the runner says (a listening
 // line, a log event) rather than for time.
 
-const root = new URL("../../", import.meta.url);
+import { spawnScript } from "../_process.ts";
 
 /** Lines of one stream, as they come, with waits on the next matching one. */
 export class Lines {
@@ -72,14 +72,7 @@ export interface Runner {
 
 /** Start `deno run -A <script> <args>` from the repository root. */
 export function startRunner(args: string[], script = "cli.ts"): Runner {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    cwd: root,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const child = spawnScript(script, args);
   const stdout = new Lines(child.stdout);
   const stderr = new Lines(child.stderr);
   const exited = Promise.all([child.status, stdout.finished, stderr.finished])

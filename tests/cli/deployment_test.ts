@@ -12,22 +12,11 @@ import {
   type Runner,
   startRunner,
 } from "./_cli.ts";
+import { hasTool, startHAProxy, whileRefused } from "../_tools.ts";
 
 const fixture = "tests/cli/fixtures/pid_protocol.ts";
 
-async function hasHAProxy(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("haproxy", {
-      args: ["-v"],
-      stdout: "null",
-      stderr: "null",
-    }).output()).success;
-  } catch {
-    return false;
-  }
-}
-
-const haveHAProxy = await hasHAProxy();
+const haveHAProxy = await hasTool("haproxy", ["-v"]);
 if (!haveHAProxy) {
   console.warn(
     "deployment_test: haproxy not found; skipping (apt-get install haproxy)",
@@ -65,26 +54,6 @@ ${
       `    server app${i + 1} 127.0.0.1:${port}\n`
     ).join("")
   }`;
-}
-
-/** Connect through HAProxy, retrying while it is still starting (refused). */
-async function greetingWhenUp(
-  port: number,
-  exited: () => boolean,
-): ReturnType<typeof greeting> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      return await greeting(port);
-    } catch (error) {
-      if (
-        !(error instanceof Deno.errors.ConnectionRefused) || exited() ||
-        attempt > 500
-      ) {
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 /** One command on HAProxy's admin socket; its answer. */
@@ -126,29 +95,16 @@ Deno.test({
       `${dir}/haproxy.cfg`,
       haproxyConfig({ frontend, servers: ports, adminSocket }),
     );
-    const haproxy = new Deno.Command("haproxy", {
-      args: ["-db", "-f", `${dir}/haproxy.cfg`],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let exited = false;
-    const status = haproxy.status.then((s) => {
-      exited = true;
-      return s;
-    });
-    const output = Promise.all([
-      new Response(haproxy.stdout).text(),
-      new Response(haproxy.stderr).text(),
-    ]);
+    const haproxy = startHAProxy(`${dir}/haproxy.cfg`);
     try {
       // Every worker of both hosts answers, and each sees the real client.
       const all = new Set(pids.flat());
       const seen = new Set<number>();
       for (let i = 0; i < 400 && seen.size < all.size; i++) {
-        const { conn, pid, peer } = await greetingWhenUp(
-          frontend,
-          () => exited,
+        // Connect through HAProxy, retrying while it is still starting.
+        const { conn, pid, peer } = await whileRefused(
+          () => greeting(frontend),
+          () => haproxy.exited,
         );
         const me = conn.localAddr as Deno.NetAddr;
         conn.close();
@@ -172,9 +128,7 @@ Deno.test({
       assert.equal(await hosts[1].stop("SIGTERM"), 0);
     } finally {
       for (const host of hosts) await host.stop("SIGTERM");
-      if (!exited) haproxy.kill("SIGTERM");
-      await status;
-      await output;
+      await haproxy.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },

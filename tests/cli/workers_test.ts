@@ -19,6 +19,11 @@ const fixture = "tests/cli/fixtures/pid_protocol.ts";
 // 200 connections all landing on one would happen with probability 2^-199.
 const ATTEMPTS = 200;
 
+/** `serve <fixture> <description> --workers <workers>`. */
+function serveArgs(description: string, workers: number): string[] {
+  return ["serve", fixture, description, "--workers", String(workers)];
+}
+
 /** Open connections until one is answered by each pid of `wanted`. */
 async function reach(port: number, wanted: Set<number>): Promise<Set<number>> {
   const seen = new Set<number>();
@@ -134,13 +139,9 @@ Deno.test("workers: port 0 and endpoints without SO_REUSEPORT are refused with e
     ],
   ];
   for (const [description, message] of cases) {
-    const { code, stdout, stderr } = await runToEnd([
-      "serve",
-      fixture,
-      description,
-      "--workers",
-      "2",
-    ]);
+    const { code, stdout, stderr } = await runToEnd(
+      serveArgs(description, 2),
+    );
     assert.equal(code, 2, stderr);
     assert.match(stderr, message);
     assert.equal(stdout, "");
@@ -151,13 +152,9 @@ Deno.test("workers: a port held without SO_REUSEPORT exits 4; a bad module exits
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
   try {
-    const bound = await runToEnd([
-      "serve",
-      fixture,
-      `tcp:${port}:interface=127.0.0.1`,
-      "--workers",
-      "2",
-    ]);
+    const bound = await runToEnd(
+      serveArgs(`tcp:${port}:interface=127.0.0.1`, 2),
+    );
     assert.equal(bound.code, 4, bound.stderr);
     assert.match(
       bound.stderr,
@@ -181,13 +178,9 @@ Deno.test("workers: a port held without SO_REUSEPORT exits 4; a bad module exits
 
 Deno.test("workers: a worker that keeps dying is restarted after a doubling delay", async () => {
   const port = freePort();
-  const runner = startRunner([
-    "serve",
-    fixture,
-    `tcp:${port}:interface=127.0.0.1`,
-    "--workers",
-    "1",
-  ]);
+  const runner = startRunner(
+    serveArgs(`tcp:${port}:interface=127.0.0.1`, 1),
+  );
   await listeningPort(runner);
   // Each death within 10 s of the last start waits longer: 0, 100, 200 ms.
   for (const delay of [0, 100, 200]) {
@@ -207,13 +200,9 @@ Deno.test("workers: a worker that keeps dying is restarted after a doubling dela
 
 Deno.test("workers: SIGTERM to one worker closes it gracefully and a fresh one takes its place", async () => {
   const port = freePort();
-  const runner = startRunner([
-    "serve",
-    fixture,
-    `tcp:${port}:interface=127.0.0.1`,
-    "--workers",
-    "2",
-  ]);
+  const runner = startRunner(
+    serveArgs(`tcp:${port}:interface=127.0.0.1`, 2),
+  );
   await listeningPort(runner);
   // A reply in flight on the worker being replaced is still delivered.
   const { conn, pid } = await greeting(port);

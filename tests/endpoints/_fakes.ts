@@ -3,6 +3,8 @@
 // produce only by chance (EOF in the same tick as an abort, data arriving
 // while closing, a write finishing after the connection died) made exact.
 
+import { concat } from "../_net.ts";
+
 /** The address of a tcp peer. */
 export const tcp = (hostname: string, port: number): Deno.NetAddr => ({
   transport: "tcp",
@@ -265,17 +267,6 @@ export class FakeListener implements Deno.Listener {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** One array holding every chunk, in order. */
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /**

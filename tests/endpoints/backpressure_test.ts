@@ -24,6 +24,7 @@ import {
   readN,
   Recorder,
   serve,
+  settled,
 } from "../_net.ts";
 
 const KiB = 1024;
@@ -31,20 +32,6 @@ const MiB = 1024 * KiB;
 
 function turn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/**
- * Resolves once `read()` has stopped changing for `quietMs`: the pipe is
- * stalled. Not a timing assertion: a slow machine only waits longer.
- */
-async function settled(read: () => number, quietMs = 150): Promise<number> {
-  let last = read();
-  while (true) {
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
-    const now = read();
-    if (now === last) return now;
-    last = now;
-  }
 }
 
 /**

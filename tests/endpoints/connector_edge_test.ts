@@ -10,14 +10,15 @@ import {
   ClientFactory,
   connect,
   ConnectError,
+  type ConnectOptions,
   type DialedConnection,
   Factory,
-  listen,
   Protocol,
   TimeoutError,
   TLSClientEndpoint,
 } from "../../mod.ts";
 import { Clock } from "../../testing/mod.ts";
+import { portOf, serve } from "../_net.ts";
 import { captureConsoleError, FakeConn, tcp, VSOCK } from "./_fakes.ts";
 
 function endpoint(
@@ -25,6 +26,25 @@ function endpoint(
   destination: Deno.Addr = tcp("192.0.2.1", 7),
 ): ClientEndpoint {
   return { timeout: Infinity, getDestination: () => destination, dial };
+}
+
+/**
+ * A connect whose dial is refused, with console.error captured: how it
+ * failed and what was logged.
+ */
+async function refusedConnect(
+  factory: ClientFactory,
+  options: ConnectOptions = {},
+): Promise<{ rejected: unknown; logged: unknown[][] }> {
+  let rejected: unknown = null;
+  const logged = await captureConsoleError(async () => {
+    await connect(
+      endpoint(() => Promise.reject(new Error("refused"))),
+      factory,
+      options,
+    ).catch((error) => rejected = error);
+  });
+  return { rejected, logged };
 }
 
 Deno.test("connect: an OS-level connect timeout becomes a TimeoutError naming the destination", async () => {
@@ -59,13 +79,9 @@ Deno.test("connect: a client hook that throws without onError goes to the consol
       throw new Error("hook bug");
     }
   }
-  let rejected: unknown = null;
-  const logged = await captureConsoleError(async () => {
-    await connect(
-      endpoint(() => Promise.reject(new Error("refused"))),
-      Failing.forProtocol(Protocol),
-    ).catch((error) => rejected = error);
-  });
+  const { rejected, logged } = await refusedConnect(
+    Failing.forProtocol(Protocol),
+  );
   assert.ok(rejected instanceof ConnectError);
   assert.equal(logged.length, 1);
   assert.equal(logged[0][0], "torsion: client hook failed:");
@@ -78,18 +94,14 @@ Deno.test("connect: an onError that throws is reported on the console", async ()
       throw new Error("hook bug");
     }
   }
-  let rejected: unknown = null;
-  const logged = await captureConsoleError(async () => {
-    await connect(
-      endpoint(() => Promise.reject(new Error("refused"))),
-      Failing.forProtocol(Protocol),
-      {
-        onError: () => {
-          throw new Error("reporter bug");
-        },
+  const { rejected, logged } = await refusedConnect(
+    Failing.forProtocol(Protocol),
+    {
+      onError: () => {
+        throw new Error("reporter bug");
       },
-    ).catch((error) => rejected = error);
-  });
+    },
+  );
   assert.ok(rejected instanceof ConnectError);
   assert.equal(logged.length, 1);
   assert.equal(logged[0][0], "torsion: onError failed:");
@@ -131,11 +143,8 @@ Deno.test("connect: a cancel landing after the dial succeeded but before the con
 });
 
 Deno.test("TLSClientEndpoint: getDestination is the TCP address, used in connect's errors", async () => {
-  const server = await listen(
-    "tcp:0:interface=127.0.0.1",
-    Factory.forProtocol(Protocol),
-  );
-  const port = (server.addr as Deno.NetAddr).port;
+  const server = await serve(Factory.forProtocol(Protocol));
+  const port = portOf(server);
   await server.close(); // nobody listens there now
   const tls = new TLSClientEndpoint({ hostname: "127.0.0.1", port });
   assert.deepEqual(tls.getDestination(), tcp("127.0.0.1", port));
@@ -148,11 +157,8 @@ Deno.test("TLSClientEndpoint: getDestination is the TCP address, used in connect
 });
 
 Deno.test("TLSClientEndpoint: a cancel during the TLS set-up closes both connections and rejects with the reason", async () => {
-  const server = await listen(
-    "tcp:0:interface=127.0.0.1",
-    Factory.forProtocol(Protocol),
-  );
-  const port = (server.addr as Deno.NetAddr).port;
+  const server = await serve(Factory.forProtocol(Protocol));
+  const port = portOf(server);
   const controller = new AbortController();
   const reason = new Error("stop");
   const original = Deno.startTls;

@@ -16,7 +16,8 @@ import {
   type ServeListenerOptions,
 } from "../../mod.ts";
 import { Clock } from "../../testing/mod.ts";
-import { concat, FakeConn, tcp, VSOCK } from "./_fakes.ts";
+import { concat } from "../_net.ts";
+import { FakeConn, tcp, VSOCK } from "./_fakes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

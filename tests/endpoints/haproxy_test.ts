@@ -31,13 +31,17 @@ import { Clock } from "../../testing/mod.ts";
 import type { ClockCall } from "../../testing/clock.ts";
 import {
   concat,
+  connectTo,
   decoder,
   encoder,
+  Errors,
   ListFactory,
   portOf,
   readAll,
   Recorder,
 } from "../_net.ts";
+import { hasTool, startHAProxy, whileRefused } from "../_tools.ts";
+import { FakeConn, FakeListener, tcp } from "./_fakes.ts";
 
 const b = (s: string): Uint8Array => encoder.encode(s);
 
@@ -68,27 +72,6 @@ class AddrFactory extends ListFactory<PeerRecorder> {
   }
 }
 
-/** Errors reported by a port, with a promise for the next one. */
-class Errors {
-  seen: unknown[] = [];
-  #next = Promise.withResolvers<unknown>();
-  onError = (error: unknown): void => {
-    this.seen.push(error);
-    this.#next.resolve(error);
-    this.#next = Promise.withResolvers<unknown>();
-  };
-  async nth(index: number): Promise<unknown> {
-    while (this.seen.length <= index) await this.#next.promise;
-    return this.seen[index];
-  }
-}
-
-const tcp = (hostname: string, port: number): Deno.NetAddr => ({
-  transport: "tcp",
-  hostname,
-  port,
-});
-
 function v2(fam: number, body: Uint8Array, verCmd = 0x21): Uint8Array {
   const head = new Uint8Array(16);
   head.set(V2_SIGNATURE);
@@ -110,84 +93,18 @@ function v2Inet(src: Deno.NetAddr, dst: Deno.NetAddr): Uint8Array {
 
 // --- scripted connections: exactly the reads we ask for -----------------------
 
-/** A Deno.Conn whose reads return the scripted chunks, one per read. */
-class ScriptedConn implements Deno.Conn {
-  readonly localAddr: Deno.Addr = tcp("10.0.0.1", 8007);
-  readonly remoteAddr: Deno.Addr = tcp("10.0.0.2", 5555);
-  reads = 0;
-  written: Uint8Array[] = [];
-  closed = false;
-  #chunks: Uint8Array[];
-  #blocked: PromiseWithResolvers<number | null> | null = null;
-  #ended = false;
-
+/**
+ * A FakeConn whose reads return the scripted chunks, one per read; then the
+ * peer is silent until we close (or shut our write side: then it closes too).
+ */
+class ScriptedConn extends FakeConn {
   constructor(chunks: Uint8Array[]) {
-    this.#chunks = [...chunks];
+    super();
+    for (const chunk of chunks) this.feed(chunk);
   }
-
-  read(p: Uint8Array): Promise<number | null> {
-    this.reads++;
-    if (this.closed) return Promise.reject(new Deno.errors.BadResource());
-    const chunk = this.#chunks.shift();
-    if (chunk === undefined) {
-      if (this.#ended) return Promise.resolve(null);
-      // Script over: the peer is silent until we close (then it closes too).
-      this.#blocked = Promise.withResolvers();
-      return this.#blocked.promise;
-    }
-    assert.ok(chunk.length <= p.length, "a scripted chunk must fit the read");
-    p.set(chunk);
-    return Promise.resolve(chunk.length);
-  }
-  write(p: Uint8Array): Promise<number> {
-    this.written.push(p.slice());
-    return Promise.resolve(p.length);
-  }
-  close(): void {
-    this.closed = true;
-    this.#blocked?.reject(new Deno.errors.BadResource());
-  }
-  closeWrite(): Promise<void> {
-    this.#ended = true;
-    this.#blocked?.resolve(null);
-    return Promise.resolve();
-  }
-  ref(): void {}
-  unref(): void {}
-  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    throw new Error("not used");
-  }
-  get writable(): WritableStream<Uint8Array<ArrayBufferLike>> {
-    throw new Error("not used");
-  }
-  [Symbol.dispose](): void {
-    this.close();
-  }
-}
-
-/** A listener handing out the given connections, then waiting for close. */
-class ScriptedListener implements Deno.Listener {
-  readonly addr: Deno.Addr = tcp("10.0.0.1", 8007);
-  #conns: Deno.Conn[];
-  #closed = Promise.withResolvers<never>();
-  constructor(conns: Deno.Conn[]) {
-    this.#conns = [...conns];
-    this.#closed.promise.catch(() => {});
-  }
-  accept(): Promise<Deno.Conn> {
-    const conn = this.#conns.shift();
-    return conn ? Promise.resolve(conn) : this.#closed.promise;
-  }
-  close(): void {
-    this.#closed.reject(new Deno.errors.BadResource());
-  }
-  ref(): void {}
-  unref(): void {}
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<Deno.Conn> {
-    while (true) yield await this.accept();
-  }
-  [Symbol.dispose](): void {
-    this.close();
+  override closeWrite(): Promise<void> {
+    this.end();
+    return super.closeWrite();
   }
 }
 
@@ -200,7 +117,9 @@ class ScriptedEndpoint {
     options: ListenOptions = {},
   ): Promise<ListeningPort> {
     const { prepare, ...rest } = options as ServeListenerOptions;
-    return serveListener(new ScriptedListener(this.conns), factory, {
+    const listener = new FakeListener();
+    for (const conn of this.conns) listener.push(conn);
+    return serveListener(listener, factory, {
       ...rest,
       prepare: this.honourPrepare ? prepare : undefined,
       description: "scripted:8007",
@@ -323,17 +242,13 @@ async function serveHAProxy(
   return { port, factory, errors };
 }
 
-function connect(port: ListeningPort): Promise<Deno.TcpConn> {
-  return Deno.connect({ hostname: "127.0.0.1", port: portOf(port) });
-}
-
 Deno.test("tcp: header and data in one write: the data is the first dataReceived", async () => {
   const { port, factory, errors } = await serveHAProxy();
   assert.equal(
     port.description,
     `haproxy:tcp:${portOf(port)}:interface=127.0.0.1`,
   );
-  const client = await connect(port);
+  const client = await connectTo(port);
   await client.write(b("PROXY TCP4 198.51.100.9 127.0.0.1 61000 8007\r\nping"));
   const protocol = await factory.nth(0);
   await protocol.waitFor(4);
@@ -356,7 +271,7 @@ Deno.test("tcp: header and data in one write: the data is the first dataReceived
 
 Deno.test("tcp: a v2 header in separate writes, byte by byte, then data", async () => {
   const { port, factory, errors } = await serveHAProxy();
-  const client = await connect(port);
+  const client = await connectTo(port);
   const header = v2Inet(tcp("192.0.2.44", 4444), tcp("192.0.2.1", 443));
   for (const byte of bytewise(header)) await client.write(byte);
   await client.write(b("after"));
@@ -392,11 +307,11 @@ Deno.test("tcp6: a v1 TCP6 header on an IPv6 listener", async () => {
 
 Deno.test("tcp: a bad header closes that connection only, reported as ProxyProtocolError", async () => {
   const { port, factory, errors } = await serveHAProxy();
-  const good = await connect(port);
+  const good = await connectTo(port);
   await good.write(b("PROXY TCP4 1.1.1.1 2.2.2.2 1 2\r\n"));
   const protocol = await factory.nth(0);
   await protocol.made.promise;
-  const bad = await connect(port);
+  const bad = await connectTo(port);
   await bad.write(b("PROXY TCP4 1.1.1.1 2.2.2.2 1 65536\r\n"));
   const error = await errors.nth(0);
   assert.ok(error instanceof ProxyProtocolError);
@@ -422,7 +337,7 @@ Deno.test("tcp: a bad header closes that connection only, reported as ProxyProto
 
 Deno.test("tcp: not a PROXY header, or none at all: refused with a named error", async () => {
   const { port, factory, errors } = await serveHAProxy();
-  const http = await connect(port);
+  const http = await connectTo(port);
   await http.write(b("GET / HTTP/1.1\r\n\r\n"));
   const first = await errors.nth(0);
   assert.ok(first instanceof ProxyProtocolError);
@@ -432,7 +347,7 @@ Deno.test("tcp: not a PROXY header, or none at all: refused with a named error",
   );
   await readAll(http);
   http.close();
-  const silent = await connect(port);
+  const silent = await connectTo(port);
   silent.close();
   const second = await errors.nth(1);
   assert.ok(second instanceof ProxyProtocolError);
@@ -440,7 +355,7 @@ Deno.test("tcp: not a PROXY header, or none at all: refused with a named error",
     second.message,
     /^Missing PROXY protocol header: the connection closed before sending one \(from 127\.0\.0\.1:\d+\)$/,
   );
-  const partial = await connect(port);
+  const partial = await connectTo(port);
   await partial.write(b("PROXY TCP4 1.2"));
   await partial.closeWrite();
   const third = await errors.nth(2);
@@ -478,7 +393,7 @@ Deno.test("tcp: a peer that sends too little is dropped after headerTimeout (fak
     `haproxy:tcp:${portOf(port)}:interface=127.0.0.1:headerTimeout=5000`,
   );
   const scheduled = clock.scheduled;
-  const client = await connect(port);
+  const client = await connectTo(port);
   await scheduled;
   await client.write(b("PRO"));
   clock.advance(4999);
@@ -501,7 +416,7 @@ Deno.test("tcp: closing the port drops connections still waiting for a header, s
   const clock = new WatchedClock();
   const { port, factory, errors } = await serveHAProxy(undefined, { clock });
   const scheduled = clock.scheduled;
-  const client = await connect(port);
+  const client = await connectTo(port);
   await client.write(b("PROXY TCP4"));
   await scheduled; // its header step runs
   await port.close();
@@ -524,7 +439,7 @@ Deno.test("tcp: a factory that refuses the client closes the connection, no erro
   const port = await listen("haproxy:tcp:0:interface=127.0.0.1", factory, {
     onError: errors.onError,
   });
-  const client = await connect(port);
+  const client = await connectTo(port);
   await client.write(b("PROXY TCP4 9.9.9.9 1.1.1.1 9 1\r\n"));
   assert.equal((await readAll(client)).length, 0);
   client.close();
@@ -676,20 +591,7 @@ Deno.test("HAProxyServerEndpoint built by hand describes itself", async () => {
 
 // --- a real HAProxy ----------------------------------------------------------------
 
-async function hasHAProxy(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("haproxy", {
-      args: ["-v"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-const haveHAProxy = await hasHAProxy();
+const haveHAProxy = await hasTool("haproxy", ["-v"]);
 if (!haveHAProxy) {
   console.warn(
     "haproxy_test: haproxy not found; skipping the test behind a real HAProxy (apt-get install haproxy)",
@@ -705,26 +607,6 @@ function freePorts(count: number): number[] {
   const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
   for (const listener of listeners) listener.close();
   return ports;
-}
-
-/** Connect, retrying while HAProxy is still starting (refused). */
-async function connectWhenUp(
-  port: number,
-  exited: () => boolean,
-): Promise<Deno.TcpConn> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      return await Deno.connect({ hostname: "127.0.0.1", port });
-    } catch (error) {
-      if (
-        !(error instanceof Deno.errors.ConnectionRefused) || exited() ||
-        attempt > 500
-      ) {
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 /** Writes back what getPeer() and getHost() say, then echoes. */
@@ -787,24 +669,14 @@ backend v2crc
   server torsion 127.0.0.1:${backend} send-proxy-v2 proxy-v2-options crc32c
 `,
     );
-    const haproxy = new Deno.Command("haproxy", {
-      args: ["-db", "-f", config],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let exited = false;
-    const status = haproxy.status.then((s) => {
-      exited = true;
-      return s;
-    });
-    const output = Promise.all([
-      new Response(haproxy.stdout).text(),
-      new Response(haproxy.stderr).text(),
-    ]);
+    const haproxy = startHAProxy(config);
     try {
       for (const frontend of [v1, v2, v2crc]) {
-        const client = await connectWhenUp(frontend, () => exited);
+        // Connect, retrying while HAProxy is still starting.
+        const client = await whileRefused(
+          () => Deno.connect({ hostname: "127.0.0.1", port: frontend }),
+          () => haproxy.exited,
+        );
         await client.write(b("ping\n"));
         await client.closeWrite();
         const text = decoder.decode(await readAll(client));
@@ -821,9 +693,7 @@ backend v2crc
       assert.deepEqual(errors.seen, []);
       assert.equal(server.metrics.connectionsTotal, 3);
     } finally {
-      if (!exited) haproxy.kill("SIGTERM");
-      await status;
-      const [stdout, stderr] = await output;
+      const [stdout, stderr] = await haproxy.stop();
       if (errors.seen.length > 0) {
         console.error(`haproxy said:\n${stdout}${stderr}`);
       }

@@ -4,7 +4,12 @@
 // the port began closing, and errors reported without onError.
 
 import assert from "node:assert/strict";
-import { Factory, Protocol, serveListener } from "../../mod.ts";
+import {
+  Factory,
+  type ListeningPort,
+  Protocol,
+  serveListener,
+} from "../../mod.ts";
 import { Clock } from "../../testing/mod.ts";
 import {
   captureConsoleError,
@@ -32,7 +37,14 @@ class CountingFactory extends Factory {
   }
 }
 
-Deno.test("serveListener: accept errors are reported and retried after a doubling back-off", async () => {
+/** A port served over a FakeListener on a fake clock, recording its errors. */
+function serveFake(): {
+  clock: Clock;
+  listener: FakeListener;
+  errors: unknown[];
+  factory: CountingFactory;
+  port: ListeningPort;
+} {
   const clock = new Clock();
   const listener = new FakeListener();
   const errors: unknown[] = [];
@@ -41,6 +53,11 @@ Deno.test("serveListener: accept errors are reported and retried after a doublin
     clock,
     onError: (error) => errors.push(error),
   });
+  return { clock, listener, errors, factory, port };
+}
+
+Deno.test("serveListener: accept errors are reported and retried after a doubling back-off", async () => {
+  const { clock, listener, errors, factory, port } = serveFake();
   listener.push(new Error("EMFILE: too many open files"));
   await settle();
   assert.equal(errors.length, 1);
@@ -67,14 +84,7 @@ Deno.test("serveListener: accept errors are reported and retried after a doublin
 });
 
 Deno.test("serveListener: stopListening during the back-off ends it at once, without the clock", async () => {
-  const clock = new Clock();
-  const listener = new FakeListener();
-  const errors: unknown[] = [];
-  const factory = new CountingFactory();
-  const port = serveListener(listener, factory, {
-    clock,
-    onError: (error) => errors.push(error),
-  });
+  const { clock, listener, errors, factory, port } = serveFake();
   listener.push(new Error("ENFILE"));
   await settle();
   assert.equal(clock.getDelayedCalls().length, 1);
@@ -86,13 +96,7 @@ Deno.test("serveListener: stopListening during the back-off ends it at once, wit
 });
 
 Deno.test("serveListener: a peer that reset before it was accepted is skipped silently", async () => {
-  const listener = new FakeListener();
-  const errors: unknown[] = [];
-  const factory = new CountingFactory();
-  const port = serveListener(listener, factory, {
-    clock: new Clock(),
-    onError: (error) => errors.push(error),
-  });
+  const { listener, errors, factory, port } = serveFake();
   listener.push(new Deno.errors.ConnectionReset());
   listener.push(new Deno.errors.ConnectionAborted());
   listener.push(new Deno.errors.NotConnected());

@@ -11,19 +11,7 @@ import * as qotd from "../../examples/qotd.ts";
 import { UDPEcho } from "../../examples/udp_echo.ts";
 import { testCert } from "../_certs.ts";
 import { decoder, encoder, ListFactory, portOf, Recorder } from "../_net.ts";
-
-async function hasTool(name: string, args: string[]): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(name, {
-      args,
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
+import { hasTool } from "../_tools.ts";
 
 const haveOpenssl = await hasTool("openssl", ["version"]);
 const haveSocat = await hasTool("socat", ["-V"]);

@@ -10,6 +10,7 @@ import { hasOpenssl, type TestCert, testCert } from "../_certs.ts";
 import {
   decoder,
   encoder,
+  Errors,
   ListFactory,
   portOf,
   readAll,
@@ -38,21 +39,6 @@ class Echo extends Recorder {
 
 function files(cert: TestCert): string {
   return `certKey=${cert.certPath}:privateKey=${cert.keyPath}`;
-}
-
-/** Errors reported by a port, with a promise for the next one. */
-class Errors {
-  seen: unknown[] = [];
-  #next = Promise.withResolvers<unknown>();
-  onError = (error: unknown): void => {
-    this.seen.push(error);
-    this.#next.resolve(error);
-    this.#next = Promise.withResolvers<unknown>();
-  };
-  async nth(index: number): Promise<unknown> {
-    while (this.seen.length <= index) await this.#next.promise;
-    return this.seen[index];
-  }
 }
 
 function connectTls(

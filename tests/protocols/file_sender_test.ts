@@ -17,6 +17,7 @@ import {
   readN,
   Recorder,
   serve,
+  settled,
 } from "../_net.ts";
 
 /** Let pending promise callbacks (a read that resolved) run. */
@@ -56,6 +57,21 @@ class ManualFile {
   asFile(): Deno.FsFile {
     return this as unknown as Deno.FsFile;
   }
+}
+
+/** A transfer from a ManualFile to a StringTransport, just begun. */
+function manualTransfer(chunkSize?: number): {
+  file: ManualFile;
+  transport: StringTransport;
+  sender: FileSender;
+  done: Promise<void>;
+} {
+  const file = new ManualFile();
+  const transport = new StringTransport();
+  const sender = new FileSender();
+  if (chunkSize !== undefined) sender.CHUNK_SIZE = chunkSize;
+  const done = sender.beginFileTransfer(file.asFile(), transport);
+  return { file, transport, sender, done };
 }
 
 /** A stream that records how it was read and cancelled. */
@@ -140,11 +156,7 @@ Deno.test("FileSender reads at most CHUNK_SIZE per resumeProducing, splitting la
 });
 
 Deno.test("FileSender reads a file CHUNK_SIZE bytes at a time and closes it at the end", async () => {
-  const file = new ManualFile();
-  const transport = new StringTransport();
-  const sender = new FileSender();
-  sender.CHUNK_SIZE = 5;
-  const done = sender.beginFileTransfer(file.asFile(), transport);
+  const { file, transport, done } = manualTransfer(5);
   transport.producer!.resumeProducing();
   assert.equal(file.reads.length, 1);
   assert.equal(file.reads[0].size, 5);
@@ -159,10 +171,7 @@ Deno.test("FileSender reads a file CHUNK_SIZE bytes at a time and closes it at t
 });
 
 Deno.test("FileSender ignores resumeProducing while a read is in flight", async () => {
-  const file = new ManualFile();
-  const transport = new StringTransport();
-  const sender = new FileSender();
-  const done = sender.beginFileTransfer(file.asFile(), transport);
+  const { file, transport, sender, done } = manualTransfer();
   sender.resumeProducing();
   sender.resumeProducing();
   sender.resumeProducing();
@@ -230,10 +239,7 @@ Deno.test("stopProducing rejects with FileTransferStoppedError, cancels the stre
 });
 
 Deno.test("stopProducing while a read is in flight: the file is closed and the late chunk never written", async () => {
-  const file = new ManualFile();
-  const transport = new StringTransport();
-  const sender = new FileSender();
-  const done = sender.beginFileTransfer(file.asFile(), transport);
+  const { file, transport, sender, done } = manualTransfer();
   sender.resumeProducing();
   sender.stopProducing();
   await assert.rejects(done, FileTransferStoppedError);
@@ -245,10 +251,7 @@ Deno.test("stopProducing while a read is in flight: the file is closed and the l
 });
 
 Deno.test("a failing read rejects with its error, unregisters and closes the file", async () => {
-  const file = new ManualFile();
-  const transport = new StringTransport();
-  const sender = new FileSender();
-  const done = sender.beginFileTransfer(file.asFile(), transport);
+  const { file, transport, sender, done } = manualTransfer();
   file.failWith = new Deno.errors.PermissionDenied("disk says no");
   sender.resumeProducing();
   await assert.rejects(done, Deno.errors.PermissionDenied);
@@ -352,17 +355,6 @@ async function tempFile(bytes: Uint8Array): Promise<string> {
   const path = await Deno.makeTempFile({ prefix: "torsion_file_sender_" });
   await Deno.writeFile(path, bytes);
   return path;
-}
-
-/** Resolves once `read()` has not changed for `quietMs` (the pipe is stalled). */
-async function settled(read: () => number, quietMs = 150): Promise<number> {
-  let last = read();
-  while (true) {
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
-    const now = read();
-    if (now === last) return now;
-    last = now;
-  }
 }
 
 function isClosed(file: Deno.FsFile): boolean {
